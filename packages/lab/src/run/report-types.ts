@@ -1,0 +1,61 @@
+import type { LegitSummary, PhaseSummary, Second } from '../measure/collector.ts';
+import type { TargetName } from '../targets/target.ts';
+
+// report.json, version 1. Documented field by field in packages/lab/README.md; checked by report-schema.ts.
+
+export const REPORT_SCHEMA = 'rempart-lab/report@1';
+
+export interface VectorReport {
+  vector: string;
+  phase: string;
+  kind: 'request' | 'connection' | 'h2';
+  stats: Record<string, unknown>;
+}
+
+export interface TargetRun {
+  status: 'ok';
+  target: TargetName;
+  legit: LegitSummary;
+  attack: {
+    requests: number;
+    refused: number;
+    errors: number;
+    reached_origin: number;
+    reached_origin_ratio: number | null;
+  };
+  time_to_mitigate_s: number | null;
+  collateral: { legit_challenged: number; legit_blocked: number; ratio: number | null };
+  gateway: { pid: number | null; cpu_s: number | null; max_rss_mb: number | null; max_fds: number | null };
+  origin: { cpu_s: number | null; max_in_flight: number; legit_requests: number; attack_requests: number };
+  generator: {
+    cpu_s: number;
+    max_core_ratio: number;
+    saturated: boolean;
+    dropped: number;
+    max_timer_lateness_ms: number;
+  };
+  phases: PhaseSummary[];
+  vectors: VectorReport[];
+  timeline: Second[];
+}
+
+export interface TargetSkipped {
+  status: 'skipped' | 'failed';
+  target: TargetName;
+  reason: string;
+}
+
+export interface Report {
+  schema: typeof REPORT_SCHEMA;
+  scenario: {
+    name: string;
+    description: string;
+    quick: boolean;
+    origin: 'lab' | 'poste';
+    phases: { name: string; duration_s: number; attacks: string[] }[];
+  };
+  started_at: string;
+  finished_at: string;
+  machine: { cpus: number; cpu_model: string; mem_gb: number; os: string; node: string };
+  targets: Partial<Record<TargetName, TargetRun | TargetSkipped>>;
+}

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+// Scenario files (packages/lab/scenarios/*.yaml): who sends what, phase by phase. Documented in README.md.
+
+export const vectorNames = [
+  'ddosia',
+  'cache-bust',
+  'login-stuffing',
+  'search-exhaustion',
+  'oversized',
+  'low-and-slow',
+  'slowloris',
+  'slow-post',
+  'slow-read',
+  'h2-rapid-reset',
+  'h2-continuation',
+  'adaptive',
+] as const;
+
+export type VectorName = (typeof vectorNames)[number];
+
+const attack = z
+  .object({
+    vector: z.enum(vectorNames),
+    /** Requests (or new connections / streams for connection vectors) per second, all sources together. */
+    rate: z.number().positive().max(20_000),
+    /** Distinct source addresses the attack spreads over. */
+    sources: z.number().int().positive().max(200_000).default(1000),
+    /** Linear ramp from 0 to `rate` over the first seconds of the phase. */
+    ramp_s: z.number().nonnegative().default(0),
+    /** Some attack sources are also legit users' addresses (NAT, shared mobile carrier IPs). */
+    share_ips_with_legit: z.number().min(0).max(1).default(0),
+    /** Connection vectors: at most this many connections open at once. */
+    max_connections: z.number().int().positive().max(5000).default(200),
+    /** adaptive: vectors to rotate through when the current one is mostly refused. */
+    rotate: z.array(z.enum(vectorNames)).optional(),
+  })
+  .strict();
+
+const phase = z
+  .object({
+    name: z.string().min(1),
+    duration_s: z.number().positive().max(3600),
+    attacks: z.array(attack).default([]),
+  })
+  .strict();
+
+export const scenarioSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9-]+$/),
+    description: z.string().min(1),
+    origin: z
+      .object({
+        cpu_ms: z.number().nonnegative().max(100).default(1),
+        search_factor: z.number().positive().max(100).default(8),
+      })
+      .strict()
+      .default({ cpu_ms: 1, search_factor: 8 }),
+    legit: z
+      .object({
+        users: z.number().int().positive().max(5000).default(30),
+        think_ms: z.tuple([z.number().nonnegative(), z.number().nonnegative()]).default([300, 1500]),
+        timeout_ms: z.number().int().positive().default(10_000),
+      })
+      .strict(),
+    phases: z.array(phase).min(1),
+    /** The --quick profile: phases scaled to this total length, rates and sources scaled by the factor. */
+    quick: z
+      .object({
+        total_s: z.number().positive().max(40).default(30),
+        rate_factor: z.number().positive().max(1).default(0.5),
+      })
+      .strict()
+      .default({ total_s: 30, rate_factor: 0.5 }),
+  })
+  .strict();
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type Phase = Scenario['phases'][number];
+export type AttackSpec = Phase['attacks'][number];
