@@ -1,0 +1,186 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { haveNginx, startNginx } from './nginx.ts';
+import { freePort, type Proc, rssMb, startProc, treeCpuSeconds } from './procs.ts';
+import { haveWrk, runWrk, type WrkResult } from './wrk.ts';
+
+// `npm run bench [-- --json] [--seconds N] [--connections N] [--keys N]`
+// Every comparison is a ratio measured in this run on this machine: origin direct, nginx (when installed), Rempart.
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const json = args.includes('--json');
+const seconds = opt('--seconds', 8);
+const connections = opt('--connections', 64);
+const sprayKeys = opt('--keys', 1_000_000);
+
+const here = import.meta.dirname;
+const node = process.execPath;
+const dir = mkdtempSync(join(tmpdir(), 'rempart-bench-'));
+
+interface Row {
+  name: string;
+  target: string;
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+  non2xx: number;
+  cpu_us_per_req?: number;
+}
+
+const rows: Row[] = [];
+const say = (s: string) => {
+  if (!json) process.stderr.write(`${s}\n`);
+};
+
+async function measure(name: string, target: string, url: string, proc?: Proc): Promise<WrkResult> {
+  const pid = proc?.child.pid;
+  const cpu0 = pid ? treeCpuSeconds(pid) : 0;
+  const r = await runWrk(url, { seconds, connections });
+  const cpu1 = pid ? treeCpuSeconds(pid) : 0;
+  const row: Row = {
+    name,
+    target,
+    rps: Math.round(r.rps),
+    p50_ms: r.p50Ms,
+    p99_ms: r.p99Ms,
+    errors: r.errors,
+    non2xx: r.non2xx,
+  };
+  if (pid && r.requests > 0) row.cpu_us_per_req = Math.round(((cpu1 - cpu0) * 1e6) / r.requests);
+  rows.push(row);
+  say(`  ${name.padEnd(28)} ${target.padEnd(8)} ${String(row.rps).padStart(8)} req/s  p99 ${r.p99Ms.toFixed(2)} ms`);
+  return r;
+}
+
+function rempartConfig(originPort: number, extra: string): string {
+  const file = join(dir, `rempart-${rows.length}.yaml`);
+  writeFileSync(
+    file,
+    `listeners:
+  - name: public
+    port: 0
+admin:
+  port: 0
+  token: bench-token-0123456789abcdef
+trusted_proxies: [127.0.0.1]
+limits:
+  max_connections_per_ip: 100000
+  max_requests_per_socket: 0
+upstreams:
+  - name: origin
+    url: http://127.0.0.1:${originPort}
+    max_connections: 128
+    concurrency: { initial: 128, min: 16, max: 1024 }
+logging:
+  level: warn
+${extra}`,
+  );
+  return file;
+}
+
+async function startRempart(file: string): Promise<{ proc: Proc; port: number }> {
+  const proc = await startProc(node, [join(here, '../bin/rempart.js'), 'serve', '--config', file]);
+  const listeners = proc.ready.listeners as { port: number }[];
+  return { proc, port: listeners[0].port };
+}
+
+async function main() {
+  if (!haveWrk()) {
+    process.stderr.write('bench: wrk is not installed (Debian package "wrk"); nothing measured.\n');
+    process.exit(2);
+  }
+  const origin = await startProc(node, [join(here, 'origin.ts')]);
+  const originPort = origin.ready.port as number;
+  const procs: Proc[] = [origin];
+  try {
+    say(`clean path (${connections} keep-alive connections, ${seconds}s each)`);
+    await measure('clean', 'direct', `http://127.0.0.1:${originPort}/`, origin);
+    let nginx: Proc | undefined;
+    if (haveNginx()) {
+      nginx = await startNginx(join(dir, 'nginx'), originPort, await freePort(), await freePort());
+      procs.push(nginx);
+      await measure('clean', 'nginx', `http://127.0.0.1:${nginx.ready.proxyPort}/`, nginx);
+    } else say('  nginx not installed: skipped');
+    const plain = await startRempart(rempartConfig(originPort, ''));
+    procs.push(plain.proc);
+    await measure('clean', 'rempart', `http://127.0.0.1:${plain.port}/`, plain.proc);
+    await plain.proc.stop();
+
+    say('reject path (429 on keep-alive, one client over its limit)');
+    if (nginx) await measure('reject-429', 'nginx', `http://127.0.0.1:${nginx.ready.limitPort}/`, nginx);
+    const limited = await startRempart(
+      rempartConfig(originPort, 'rate_limits:\n  - name: per-ip\n    key: [ip]\n    rate: 1\n    burst: 0\n'),
+    );
+    procs.push(limited.proc);
+    await measure('reject-429', 'rempart', `http://127.0.0.1:${limited.port}/`, limited.proc);
+    await limited.proc.stop();
+
+    say(`memory: ${sprayKeys} distinct client keys through the rate-limit tables`);
+    const spray = await startRempart(
+      rempartConfig(originPort, 'rate_limits:\n  - name: per-ip\n    key: [ip]\n    rate: 100\n    burst: 100\n'),
+    );
+    procs.push(spray.proc);
+    const script = join(dir, 'spray.lua');
+    // Each request carries a new X-Forwarded-For from a trusted peer: one new rate-limit key per request.
+    writeFileSync(
+      script,
+      `local n = 0
+request = function()
+  n = n + 1
+  local ip = string.format("10.%d.%d.%d", math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
+  return wrk.format("GET", "/", { ["X-Forwarded-For"] = ip })
+end
+`,
+    );
+    const cleanRempart = rows.find((r) => r.target === 'rempart' && r.name === 'clean')?.rps ?? 5000;
+    const sprayS = Math.min(240, Math.ceil((sprayKeys * 1.1) / Math.max(1000, cleanRempart)));
+    const pid = spray.proc.child.pid!;
+    const before = rssMb(pid);
+    const r = await runWrk(`http://127.0.0.1:${spray.port}/`, { seconds: sprayS, connections, script });
+    const after = rssMb(pid);
+    const memory = {
+      keys_sent: Math.min(r.requests, 16_777_216),
+      rss_before_mb: Math.round(before.rss),
+      rss_after_mb: Math.round(after.rss),
+      max_rss_mb: Math.round(after.hwm),
+    };
+    say(
+      `  keys sent ${memory.keys_sent}, RSS ${memory.rss_before_mb} → ${memory.rss_after_mb} MB (peak ${memory.max_rss_mb} MB)`,
+    );
+
+    const get = (name: string, target: string) => rows.find((x) => x.name === name && x.target === target);
+    const ratio = (a?: Row, b?: Row) => (a && b && b.rps > 0 ? Number((a.rps / b.rps).toFixed(2)) : null);
+    const ratios = {
+      clean_rempart_vs_nginx: ratio(get('clean', 'rempart'), get('clean', 'nginx')),
+      clean_rempart_vs_direct: ratio(get('clean', 'rempart'), get('clean', 'direct')),
+      reject_rempart_vs_nginx: ratio(get('reject-429', 'rempart'), get('reject-429', 'nginx')),
+    };
+    const result = { seconds, connections, rows, ratios, memory };
+    if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else {
+      process.stdout.write('\nname         target    req/s     p50 ms   p99 ms   cpu µs/req  non-2xx\n');
+      for (const x of rows) {
+        process.stdout.write(
+          `${x.name.padEnd(12)} ${x.target.padEnd(8)} ${String(x.rps).padStart(8)} ${x.p50_ms.toFixed(2).padStart(9)} ${x.p99_ms
+            .toFixed(2)
+            .padStart(8)} ${String(x.cpu_us_per_req ?? '-').padStart(11)} ${String(x.non2xx).padStart(8)}\n`,
+        );
+      }
+      process.stdout.write(`\nratios: ${JSON.stringify(ratios)}\nmemory: ${JSON.stringify(memory)}\n`);
+    }
+  } finally {
+    for (const p of procs.reverse()) await p.stop().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${(e as Error).message}\n`);
+  process.exit(1);
+});

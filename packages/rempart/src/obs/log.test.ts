@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { createManualClock } from '../core/clock.ts';
+import { createLog } from './log.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'rempart-log-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('a flood of access lines is capped per second, the rest counted and summarised', async () => {
+  const clock = createManualClock();
+  const file = join(dir, 'access.log');
+  let metric = 0;
+  const log = createLog({
+    level: 'info',
+    destination: file,
+    maxLinesPerS: 5,
+    clock,
+    onDropped: (n) => {
+      metric += n;
+    },
+  });
+  let kept = 0;
+  for (let i = 0; i < 1_000; i++) if (log.line({ i, ip: '127.0.0.1' }, 'access')) kept++;
+  assert.equal(kept, 5);
+  clock.advance(1_000);
+  assert.equal(log.line({ i: 1_000 }, 'access'), true, 'a new second has a fresh budget');
+  log.logger.error({ code: 'X' }, 'operational lines are never sampled');
+  await log.close();
+
+  assert.equal(log.dropped, 995);
+  assert.equal(metric, 995);
+  const lines = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.equal(lines.filter((l) => l.msg === 'access').length, 6);
+  const summary = lines.find((l) => l.msg === '995 lines dropped');
+  assert.ok(summary, 'one summary line for the dropped second');
+  assert.equal(summary.dropped, 995);
+  assert.ok(lines.some((l) => l.msg === 'operational lines are never sampled'));
+  assert.ok(lines.length <= 9, `bounded output: ${lines.length} lines`);
+});

@@ -1,0 +1,104 @@
+import { type DestinationStream, destination, type Logger, pino } from 'pino';
+import type { Clock } from '../core/clock.ts';
+
+// Logs. Operational lines (start, reload, errors) always go out. Access and decision lines are capped at
+// `maxLinesPerS` per second: under flood the rest are counted, reported once a second as one summary line,
+// and exported as a metric, so an attack can neither fill the disk nor slow the request path with writes.
+
+export interface LogOptions {
+  readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** "stdout", "stderr" or a file path. */
+  readonly destination: string;
+  readonly maxLinesPerS: number;
+  readonly clock: Clock;
+  /** Called with the number of lines dropped (feeds rempart_log_lines_dropped_total). */
+  readonly onDropped?: (n: number) => void;
+}
+
+export interface RempartLog {
+  /** Operational logger (never sampled). */
+  readonly logger: Logger;
+  /** One access or decision line, subject to the per-second cap; false when it was dropped. */
+  line(obj: Record<string, unknown>, msg: string): boolean;
+  /** Lines dropped since start. */
+  readonly dropped: number;
+  /** Emits the pending summary and flushes the destination. */
+  close(): Promise<void>;
+}
+
+function openDestination(
+  dest: string,
+): DestinationStream & { end(): void; flushSync(): void; on: NodeJS.EventEmitter['on'] } {
+  const fd = dest === 'stdout' ? 1 : dest === 'stderr' ? 2 : undefined;
+  // Asynchronous, buffered writes: the request path never waits for the disk.
+  return destination({
+    dest: fd ?? dest,
+    sync: false,
+    minLength: fd === undefined ? 4_096 : 0,
+    mkdir: fd === undefined,
+  }) as never;
+}
+
+export function createLog(o: LogOptions): RempartLog {
+  const dest = openDestination(o.destination);
+  const logger = pino({ level: o.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, dest);
+  let second = Math.floor(o.clock.now() / 1000);
+  let written = 0;
+  let droppedThisSecond = 0;
+  let droppedTotal = 0;
+
+  const summarise = (): void => {
+    if (droppedThisSecond === 0) return;
+    logger.warn({ dropped: droppedThisSecond }, `${droppedThisSecond} lines dropped`);
+    droppedThisSecond = 0;
+  };
+  // The summary also comes out when the flood stops and no new line rolls the second over.
+  const timer = setInterval(() => {
+    if (Math.floor(o.clock.now() / 1000) !== second) {
+      summarise();
+      second = Math.floor(o.clock.now() / 1000);
+      written = 0;
+    }
+  }, 1_000);
+  timer.unref();
+
+  return {
+    logger,
+    line(obj, msg) {
+      const s = Math.floor(o.clock.now() / 1000);
+      if (s !== second) {
+        summarise();
+        second = s;
+        written = 0;
+      }
+      if (written >= o.maxLinesPerS) {
+        droppedThisSecond++;
+        droppedTotal++;
+        o.onDropped?.(1);
+        return false;
+      }
+      written++;
+      logger.info(obj, msg);
+      return true;
+    },
+    get dropped() {
+      return droppedTotal;
+    },
+    close() {
+      clearInterval(timer);
+      summarise();
+      if (o.destination === 'stdout' || o.destination === 'stderr') {
+        try {
+          dest.flushSync();
+        } catch {
+          // not ready yet (nothing written): nothing to flush
+        }
+        return Promise.resolve();
+      }
+      return new Promise((resolve) => {
+        dest.on('close', () => resolve());
+        dest.end();
+      });
+    },
+  };
+}

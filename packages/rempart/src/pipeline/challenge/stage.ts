@@ -1,0 +1,376 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
+import type { Clock } from '../../core/clock.ts';
+import { readCookie } from '../../core/cookie.ts';
+import { clientPrefix } from '../../core/ip-prefix.ts';
+import { identityStage } from '../identity/stage.ts';
+import { type AnyResponse, type ChallengeRenderer, DECISION_HEADER, writeError } from '../respond.ts';
+import type { Deps, RequestCtx, Stage, Verdict } from '../types.ts';
+import type { ChallengeConfig } from './config.ts';
+import { type ChallengeParams, type ClearanceState, decide } from './decide.ts';
+import { pickLang } from './i18n.ts';
+import { BASE, csp, renderPage } from './page.ts';
+import { checkProof } from './pow.ts';
+import { SolveRate } from './solve-rate.ts';
+import {
+  type Binding,
+  createSigner,
+  fillRandom,
+  IdLedger,
+  isToken,
+  KIND_CHALLENGE,
+  KIND_CLEARANCE,
+  KIND_TICKET,
+  type Signer,
+  TOKEN_CHARS,
+  type Token,
+  type VerifyFailure,
+} from './token.ts';
+import { WORKER_JS } from './worker-script.ts';
+
+// Adapter between the pure policy and HTTP: the pipeline stage (reads the clearance), the renderer of challenge
+// verdicts (HTML page or JSON 401) and the /.rempart/ endpoint (worker asset, proof check, no-JS tickets).
+
+export const PROOF_HEADER = 'rempart-proof';
+export const CLEARANCE_HEADER = 'rempart-clearance';
+
+type AnyRequest = IncomingMessage | Http2ServerRequest;
+
+export interface ChallengeModule {
+  readonly stage: Stage;
+  readonly renderChallenge: ChallengeRenderer;
+  /** True when the request was under /.rempart/ and has been (or is being) answered here. */
+  handleChallengeEndpoint(req: AnyRequest, res: AnyResponse, ctx: RequestCtx, deps?: Deps): boolean;
+  reconfigure(cfg: ChallengeConfig): void;
+  /** Current difficulty cap from reported solve times (for metrics and tests). */
+  deviceCapBits(): number;
+  /** The request carries a valid clearance (the priority lane of detection); verified once per request. */
+  hasClearance(ctx: RequestCtx): boolean;
+}
+
+const WORKER_BODY = Buffer.from(WORKER_JS);
+/** Verified clearances remembered per process (oldest dropped first). */
+const VERIFIED_CACHE = 50_000;
+
+function paramsOf(cfg: ChallengeConfig, cap: number): ChallengeParams {
+  return {
+    classes: cfg.classes,
+    challengeScore: cfg.challenge_score,
+    blockScore: cfg.block_score,
+    baseBits: cfg.difficulty.base,
+    maxBits: cfg.difficulty.max,
+    deviceCapBits: Math.max(cfg.difficulty.base, cap),
+  };
+}
+
+/** A same-origin path only: anything else (scheme, //host, backslashes, control characters) returns "/". */
+export function safeBack(r: string | null | undefined): string {
+  if (!r || r.length > 4096 || r.charCodeAt(0) !== 47) return '/';
+  const c1 = r.charCodeAt(1);
+  if (c1 === 47 || c1 === 92) return '/';
+  for (let i = 0; i < r.length; i++) {
+    const c = r.charCodeAt(i);
+    if (c < 33 || c === 127 || c === 92) return '/';
+  }
+  return r;
+}
+
+function isApi(ctx: RequestCtx): boolean {
+  const a = ctx.headers.accept;
+  return a === undefined || !a.includes('text/html');
+}
+
+function one(v: string | string[] | undefined): string {
+  return v === undefined ? '' : typeof v === 'string' ? v : v[0];
+}
+
+/** Reads a body up to max bytes within timeoutMs; undefined when larger, slower or broken. */
+function readBody(req: AnyRequest, max: number, timeoutMs: number): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    let n = 0;
+    let done = false;
+    const finish = (b: Buffer | undefined) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      req.removeListener('data', onData);
+      resolve(b);
+    };
+    const onData = (c: Buffer) => {
+      n += c.length;
+      if (n > max) finish(undefined);
+      else parts.push(c);
+    };
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    req.on('data', onData);
+    req.once('end', () => finish(Buffer.concat(parts)));
+    req.once('error', () => finish(undefined));
+    req.once('close', () => finish(n === 0 && req.readableEnded ? Buffer.alloc(0) : undefined));
+  });
+}
+
+export function createChallenge(initial: ChallengeConfig, clock: Clock): ChallengeModule {
+  let cfg = initial;
+  let signer: Signer;
+  const rate = new SolveRate();
+  let cap = 32;
+  let params = paramsOf(cfg, cap);
+  let nonces = new IdLedger(cfg.max_tracked);
+  let spent = new IdLedger(cfg.max_tracked);
+  let cookieKey = `${cfg.clearance.cookie}=`;
+  const processSecret = randomBytes(32);
+  const verified = new Map<string, { prefix: string; userAgent: string; token: Token }>();
+
+  const setup = (c: ChallengeConfig) => {
+    // No configured secret: a per-process one (clearances then end with the process; say so in docs).
+    signer = createSigner(c.secret ?? processSecret, c.previous_secret);
+    verified.clear(); // a retired key must stop working at once
+    cookieKey = `${c.clearance.cookie}=`;
+    if (nonces.capacity !== c.max_tracked) {
+      nonces = new IdLedger(c.max_tracked);
+      spent = new IdLedger(c.max_tracked);
+    }
+    params = paramsOf(c, cap);
+  };
+  setup(cfg);
+
+  const nowS = () => Math.floor(clock.now() / 1000);
+  const binding = (ctx: RequestCtx): Binding => ({
+    prefix: ctx.client?.prefix ?? clientPrefix(ctx.peerIp),
+    userAgent: one(ctx.headers['user-agent']),
+  });
+
+  /** Verified once per request (the check spends one request of the clearance's budget) and kept on ctx. */
+  const clearanceOf = (ctx: RequestCtx): ClearanceState => {
+    if (ctx.clearance === undefined) ctx.clearance = verifyClearance(ctx);
+    return ctx.clearance;
+  };
+
+  const verifyClearance = (ctx: RequestCtx): ClearanceState => {
+    let t = one(ctx.headers[CLEARANCE_HEADER]);
+    if (t === '') t = readCookie(ctx.headers.cookie, cookieKey) ?? '';
+    if (t.length !== TOKEN_CHARS) return t === '' ? 'none' : 'invalid';
+    const now = nowS();
+    const prefix = ctx.client?.prefix ?? clientPrefix(ctx.peerIp);
+    const ua = one(ctx.headers['user-agent']);
+    // A browser sends the same cookie many times: remember verified tokens with their binding and skip the HMAC.
+    let r: Token | VerifyFailure | undefined;
+    const hit = verified.get(t);
+    if (hit !== undefined && hit.prefix === prefix && hit.userAgent === ua && hit.token.exp > now) r = hit.token;
+    else {
+      r = signer.verify(t, KIND_CLEARANCE, { prefix, userAgent: ua }, now);
+      if (!isToken(r)) return 'invalid';
+      if (verified.size >= VERIFIED_CACHE) verified.delete(verified.keys().next().value as string);
+      verified.set(t, { prefix, userAgent: ua, token: r });
+    }
+    return spent.spend(r, r.aux, now) ? 'valid' : 'spent';
+  };
+
+  const stage: Stage = {
+    name: 'challenge',
+    run(ctx, deps): Verdict {
+      if (!cfg.enabled) return { kind: 'pass' };
+      const snap = deps.snapshot;
+      return decide(
+        {
+          routeClass: ctx.routeClass ?? ctx.route?.routeClass ?? 'normal',
+          mode: snap.mode,
+          pressure: snap.pressure,
+          score: ctx.score ?? 0,
+          allowListed: ctx.allowListed === true,
+          clearance: ctx.allowListed === true ? 'none' : clearanceOf(ctx),
+        },
+        params,
+      );
+    },
+  };
+
+  const cookie = (token: string, ctx: RequestCtx) =>
+    `${cookieKey}${token}; Path=/; Max-Age=${cfg.clearance.ttl_s}; HttpOnly; SameSite=Lax${cfg.clearance.secure || ctx.tls ? '; Secure' : ''}`;
+
+  const issueClearance = (b: Binding, budget: number) =>
+    signer.sign(KIND_CLEARANCE, nowS() + cfg.clearance.ttl_s, budget, b);
+  // A no-JS clearance cost only a wait, so it buys a tenth of the requests a proof of work buys.
+  const nojsBudget = () => Math.max(1, Math.floor(cfg.clearance.budget / 10));
+
+  const writePage = (res: AnyResponse, ctx: RequestCtx, body: string, nonce: string) => {
+    // The client may have left while its form body was read.
+    if (res.headersSent || res.writableEnded || (res as ServerResponse).destroyed) return;
+    (res as ServerResponse).writeHead(403, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+      'content-security-policy': csp(nonce),
+      'referrer-policy': 'same-origin',
+      'x-content-type-options': 'nosniff',
+      [DECISION_HEADER]: ctx.id,
+    });
+    res.end(body);
+  };
+
+  const renderChallenge: ChallengeRenderer = (res, ctx, v) => {
+    const b = binding(ctx);
+    const now = nowS();
+    const challenge = signer.sign(KIND_CHALLENGE, now + cfg.challenge_ttl_s, v.difficulty, b);
+    if (isApi(ctx)) {
+      const body =
+        `{"status":401,"error":"Proof of work required.","message_fr":"Preuve de travail requise.","decision_id":"${ctx.id}",` +
+        `"rule":${JSON.stringify(v.rule)},"challenge":"${challenge}","difficulty":${v.difficulty},` +
+        `"algorithm":"sha256-leading-zero-bits","verify":"${BASE}verify","proof_header":"${PROOF_HEADER}",` +
+        `"clearance_header":"${CLEARANCE_HEADER}","expires_in_s":${cfg.challenge_ttl_s}}`;
+      (res as ServerResponse).writeHead(401, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        'cache-control': 'no-store',
+        'www-authenticate': `Rempart-PoW challenge="${challenge}", difficulty="${v.difficulty}", algorithm="sha256", verify="${BASE}verify"`,
+        [DECISION_HEADER]: ctx.id,
+      });
+      res.end(body);
+      return;
+    }
+    const page = (form: readonly (readonly [string, string])[] | 'lost' | undefined) => {
+      const nb = Buffer.allocUnsafe(12);
+      fillRandom(nb, 0, 12);
+      const nonce = nb.toString('base64');
+      const html = renderPage({
+        lang: pickLang(one(ctx.headers['accept-language'])),
+        challenge,
+        bits: v.difficulty,
+        ticket: signer.sign(KIND_TICKET, now + cfg.challenge_ttl_s, now + cfg.nojs_wait_s, b),
+        waitS: cfg.nojs_wait_s,
+        back: safeBack(ctx.query === '' ? ctx.path : `${ctx.path}?${ctx.query}`),
+        decisionId: ctx.id,
+        nonce,
+        branding: cfg.branding,
+        form,
+      });
+      writePage(res, ctx, html, nonce);
+    };
+    if (ctx.method === 'GET' || ctx.method === 'HEAD') return page(undefined);
+    const type = one(ctx.headers['content-type']);
+    const urlencoded = type.startsWith('application/x-www-form-urlencoded');
+    // The server may already have buffered the form (routes whose rules read form fields).
+    if (ctx.form !== undefined && urlencoded) return page(Object.entries(ctx.form));
+    // A form post: keep its fields in the page when it is a small urlencoded body still unread; else say how to retry.
+    const req = (res as { req?: AnyRequest }).req;
+    const len = Number(one(ctx.headers['content-length']) || '0');
+    if (ctx.method !== 'POST' || req === undefined || req.readableEnded || !urlencoded || len > cfg.max_form_bytes) {
+      return page('lost');
+    }
+    void readBody(req, cfg.max_form_bytes, 10_000).then((body) => {
+      if (body === undefined) return page('lost');
+      const fields: [string, string][] = [];
+      for (const [k, val] of new URLSearchParams(body.toString('utf8'))) fields.push([k, val]);
+      page(fields);
+    });
+  };
+
+  const finishProof = (res: AnyResponse, ctx: RequestCtx, c: string, n: string, ms: number, api: boolean) => {
+    const b = binding(ctx);
+    const now = nowS();
+    const t = signer.verify(c, KIND_CHALLENGE, b, now);
+    if (!isToken(t)) return writeError(res, ctx, 403, { rule: `challenge/bad-challenge-${t}` });
+    if (!checkProof(c, n, t.aux)) return writeError(res, ctx, 403, { rule: 'challenge/bad-proof' });
+    if (!nonces.useOnce(t, now)) return writeError(res, ctx, 403, { rule: 'challenge/replay' });
+    if (ms > 0 && ms < 600_000) {
+      rate.report(t.aux, ms);
+      const next = rate.capBits(cfg.difficulty.max_solve_ms);
+      if (next !== cap) {
+        cap = next;
+        params = paramsOf(cfg, cap);
+      }
+    }
+    const token = issueClearance(b, cfg.clearance.budget);
+    const headers: Record<string, string | number> = {
+      'set-cookie': cookie(token, ctx),
+      'cache-control': 'no-store',
+      [CLEARANCE_HEADER]: token,
+      [DECISION_HEADER]: ctx.id,
+    };
+    if (!api) {
+      (res as ServerResponse).writeHead(204, headers);
+      res.end();
+      return;
+    }
+    const body = `{"clearance":"${token}","expires_in_s":${cfg.clearance.ttl_s},"budget":${cfg.clearance.budget},"decision_id":"${ctx.id}"}`;
+    headers['content-type'] = 'application/json; charset=utf-8';
+    headers['content-length'] = Buffer.byteLength(body);
+    (res as ServerResponse).writeHead(200, headers);
+    res.end(body);
+  };
+
+  const verify = (req: AnyRequest, res: AnyResponse, ctx: RequestCtx) => {
+    if (ctx.method !== 'POST') return writeError(res, ctx, 400, { rule: 'challenge/verify-method' });
+    const proof = one(ctx.headers[PROOF_HEADER]);
+    if (proof !== '') {
+      // "<challenge>:<counter>[:<solve ms>]"
+      const [c = '', n = '', ms = '0'] = proof.split(':', 3);
+      return finishProof(res, ctx, c, n, Number(ms) || 0, true);
+    }
+    void readBody(req, 1024, 10_000).then((body) => {
+      if (body === undefined) return writeError(res, ctx, 413, { rule: 'challenge/verify-body', close: true });
+      const q = new URLSearchParams(body.toString('latin1'));
+      finishProof(res, ctx, q.get('c') ?? '', q.get('n') ?? '', Number(q.get('ms')) || 0, isApi(ctx));
+    });
+  };
+
+  const wait = (res: AnyResponse, ctx: RequestCtx) => {
+    const q = new URLSearchParams(ctx.query);
+    const back = safeBack(q.get('r'));
+    const b = binding(ctx);
+    const now = nowS();
+    const t = signer.verify(q.get('t') ?? '', KIND_TICKET, b, now);
+    if (t === 'early') {
+      // Still inside the wait: come back when it is over (the ticket stays unused).
+      const again = 2;
+      return writeError(res, ctx, 429, {
+        rule: 'challenge/nojs-early',
+        retryAfterS: again,
+        extraHeaders: { refresh: `${again};url=${BASE}wait?${ctx.query}` },
+      });
+    }
+    if (!isToken(t)) return writeError(res, ctx, 403, { rule: `challenge/bad-ticket-${t}` });
+    if (!nonces.useOnce(t, now)) return writeError(res, ctx, 403, { rule: 'challenge/replay' });
+    // 307 makes the browser send a kept POST again, body included, now with the cookie; a GET gets 303.
+    (res as ServerResponse).writeHead(ctx.method === 'POST' ? 307 : 303, {
+      location: back,
+      'set-cookie': cookie(issueClearance(b, nojsBudget()), ctx),
+      'cache-control': 'no-store',
+      'content-length': 0,
+      [DECISION_HEADER]: ctx.id,
+    });
+    res.end();
+  };
+
+  return {
+    stage,
+    renderChallenge,
+    handleChallengeEndpoint(req, res, ctx, deps) {
+      if (!ctx.path.startsWith(BASE)) return false;
+      // Called before the pipeline: the proof must be checked against the same client identity (trusted
+      // X-Forwarded-For included) that the challenge was bound to, so identity runs here when it has not yet.
+      if (ctx.client === undefined && deps?.policy?.identity !== undefined) identityStage.run(ctx, deps);
+      const sub = ctx.path.slice(BASE.length);
+      if (sub === 'worker.js' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+        (res as ServerResponse).writeHead(200, {
+          'content-type': 'text/javascript; charset=utf-8',
+          'content-length': WORKER_BODY.length,
+          'cache-control': 'public, max-age=3600',
+          'x-content-type-options': 'nosniff',
+        });
+        res.end(WORKER_BODY);
+      } else if (sub === 'verify') verify(req, res, ctx);
+      else if (sub === 'wait' && (ctx.method === 'GET' || ctx.method === 'POST')) wait(res, ctx);
+      else writeError(res, ctx, 404, { rule: 'challenge/no-such-endpoint' });
+      return true;
+    },
+    reconfigure(c) {
+      cfg = c;
+      setup(c);
+    },
+    deviceCapBits: () => params.deviceCapBits,
+    hasClearance: (ctx) => cfg.enabled && ctx.allowListed !== true && clearanceOf(ctx) === 'valid',
+  };
+}

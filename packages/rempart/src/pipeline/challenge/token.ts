@@ -1,0 +1,171 @@
+import { createHash, createHmac, createSecretKey, type KeyObject, randomFillSync, timingSafeEqual } from 'node:crypto';
+
+// Compact signed tokens: 22 bytes of fields + 16 bytes of truncated HMAC-SHA-256, as 51 base64url chars.
+// The MAC also covers the client prefix and User-Agent, so a token copied to another network or browser fails
+// without storing any binding in it. Verification is one base64url decode and one HMAC: no JSON, no lookups.
+//
+//  0      kind   (1 clearance, 2 pow challenge, 3 no-JS ticket)
+//  1      key id (first byte of SHA-256 of the key: picks current or previous key after a rotation)
+//  2..5   expiry, unix seconds
+//  6..9   aux: clearance budget | challenge difficulty | ticket not-before (unix seconds)
+//  10..21 random id (challenge nonce / clearance id)
+//  22..37 MAC
+
+export const KIND_CLEARANCE = 1;
+export const KIND_CHALLENGE = 2;
+export const KIND_TICKET = 3;
+type Kind = 1 | 2 | 3;
+
+const FIELDS = 22;
+const MAC_LEN = 16;
+const RAW_LEN = FIELDS + MAC_LEN;
+export const TOKEN_CHARS = 51; // base64url of 38 bytes, no padding
+
+export interface Binding {
+  /** Client prefix (/24 or /64) from identity/. */
+  readonly prefix: string;
+  readonly userAgent: string;
+}
+
+export interface Token {
+  readonly kind: Kind;
+  readonly exp: number;
+  readonly aux: number;
+  /** Random id, base64url (16 chars). */
+  readonly id: string;
+}
+
+export type VerifyFailure = 'malformed' | 'kind' | 'key' | 'mac' | 'expired' | 'early';
+export type VerifyResult = Token | VerifyFailure;
+
+interface Key {
+  readonly id: number;
+  readonly key: KeyObject;
+}
+
+export interface Signer {
+  sign(kind: Kind, exp: number, aux: number, b: Binding): string;
+  /** nowS: unix seconds. Checks shape, kind, MAC (current or previous key), binding and expiry. */
+  verify(token: string, kind: Kind, b: Binding, nowS: number): VerifyResult;
+}
+
+// One getrandom call per 4 KiB instead of one per token: challenge pages are the reject path under attack.
+const pool = Buffer.alloc(4096);
+let poolPos = pool.length;
+
+/** Copies n fresh random bytes (n ≤ 64) into target at offset. Each byte is handed out once. */
+export function fillRandom(target: Buffer, offset: number, n: number): void {
+  if (poolPos + n > pool.length) {
+    randomFillSync(pool);
+    poolPos = 0;
+  }
+  pool.copy(target, offset, poolPos, poolPos + n);
+  poolPos += n;
+}
+
+function makeKey(secret: string | Buffer): Key {
+  return { id: createHash('sha256').update(secret).digest()[0], key: createSecretKey(Buffer.from(secret)) };
+}
+
+function mac(k: Key, fields: Buffer, b: Binding): Buffer {
+  return createHmac('sha256', k.key).update(fields).update(b.prefix).update('\n').update(b.userAgent).digest();
+}
+
+export function createSigner(current: string | Buffer, previous?: string | Buffer): Signer {
+  const cur = makeKey(current);
+  const keys = previous === undefined ? [cur] : [cur, makeKey(previous)];
+  return {
+    sign(kind, exp, aux, b) {
+      const buf = Buffer.allocUnsafe(RAW_LEN);
+      buf[0] = kind;
+      buf[1] = cur.id;
+      buf.writeUInt32BE(exp >>> 0, 2);
+      buf.writeUInt32BE(aux >>> 0, 6);
+      fillRandom(buf, 10, 12);
+      mac(cur, buf.subarray(0, FIELDS), b).copy(buf, FIELDS, 0, MAC_LEN);
+      return buf.toString('base64url');
+    },
+    verify(token, kind, b, nowS) {
+      if (typeof token !== 'string' || token.length !== TOKEN_CHARS) return 'malformed';
+      const buf = Buffer.from(token, 'base64url');
+      if (buf.length !== RAW_LEN) return 'malformed';
+      if (buf[0] !== kind) return 'kind';
+      const fields = buf.subarray(0, FIELDS);
+      const given = buf.subarray(FIELDS);
+      let ok = false;
+      let known = false;
+      for (let i = 0; i < keys.length && !ok; i++) {
+        if (keys[i].id !== buf[1]) continue;
+        known = true;
+        ok = timingSafeEqual(mac(keys[i], fields, b).subarray(0, MAC_LEN), given);
+      }
+      if (!known) return 'key';
+      if (!ok) return 'mac';
+      const exp = buf.readUInt32BE(2);
+      if (nowS >= exp) return 'expired';
+      const aux = buf.readUInt32BE(6);
+      if (kind === KIND_TICKET && nowS < aux) return 'early';
+      return { kind, exp, aux, id: buf.toString('base64url', 10, 22) };
+    },
+  };
+}
+
+export function isToken(r: VerifyResult): r is Token {
+  return typeof r !== 'string';
+}
+
+/**
+ * Bounded memory of ids with their expiry (used nonces, clearance counters). Full → the oldest entry goes, and
+ * every token expiring no later than it is refused from then on ("floor"): eviction can never re-open a replay,
+ * it can only make the oldest clearances earn a new one.
+ */
+export class IdLedger {
+  private readonly map = new Map<string, { exp: number; n: number }>();
+  private floor = 0;
+  readonly capacity: number;
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+  get size(): number {
+    return this.map.size;
+  }
+  /** Single-use: true the first time an id is seen, false on replay or when older than the eviction floor. */
+  useOnce(t: Token, nowS: number): boolean {
+    if (t.exp <= this.floor || this.map.has(t.id)) return false;
+    this.insert(t.id, t.exp, 1, nowS);
+    return true;
+  }
+  /** Counts one request against a clearance; false once over its budget (or evicted under pressure). */
+  spend(t: Token, budget: number, nowS: number): boolean {
+    if (t.exp <= this.floor) return false;
+    const e = this.map.get(t.id);
+    if (e === undefined) {
+      this.insert(t.id, t.exp, 1, nowS);
+      return budget >= 1;
+    }
+    e.n++;
+    return e.n <= budget;
+  }
+  /** Misbehaviour: the clearance stops working before its expiry. */
+  revoke(t: Token, nowS: number): void {
+    const e = this.map.get(t.id);
+    if (e) e.n = Number.MAX_SAFE_INTEGER;
+    else this.insert(t.id, t.exp, Number.MAX_SAFE_INTEGER, nowS);
+  }
+  private insert(id: string, exp: number, n: number, nowS: number): void {
+    // Drop expired entries from the head first (ids arrive in roughly expiry order), then the oldest if still full.
+    let sweeps = 0;
+    for (const [k, v] of this.map) {
+      if (v.exp > nowS || sweeps++ >= 16) break;
+      this.map.delete(k);
+    }
+    if (this.map.size >= this.capacity) {
+      const first = this.map.entries().next().value;
+      if (first) {
+        this.map.delete(first[0]);
+        if (first[1].exp > this.floor) this.floor = first[1].exp;
+      }
+    }
+    this.map.set(id, { exp, n });
+  }
+}

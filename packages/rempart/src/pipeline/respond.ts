@@ -1,0 +1,142 @@
+import type { ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
+import type { RequestCtx, Verdict } from './types.ts';
+
+// The only writer of gateway-made responses: verdict → status, headers, a short bilingual body and the
+// decision id. Bodies are prebuilt per status so the reject path does no formatting beyond the id.
+
+export type AnyResponse = ServerResponse | Http2ServerResponse;
+
+export const DECISION_HEADER = 'x-rempart-decision';
+
+const MESSAGES: Readonly<Record<number, readonly [fr: string, en: string]>> = {
+  400: ['Requête invalide.', 'Bad request.'],
+  403: ['Accès refusé.', 'Access denied.'],
+  404: ['Service introuvable.', 'No such service.'],
+  408: ['Délai dépassé : la requête est arrivée trop lentement.', 'Request timeout: the request arrived too slowly.'],
+  413: ['Contenu trop volumineux.', 'Payload too large.'],
+  414: ['Adresse trop longue.', 'URI too long.'],
+  429: ['Trop de requêtes : merci de réessayer un peu plus tard.', 'Too many requests: please retry a little later.'],
+  431: ['En-têtes trop volumineux.', 'Request headers too large.'],
+  500: ['Erreur interne de la passerelle.', 'Internal gateway error.'],
+  502: ['Le service ne répond pas correctement.', 'The service answered badly.'],
+  503: [
+    'Service momentanément surchargé : merci de réessayer dans quelques instants.',
+    'Service temporarily overloaded: please retry in a few moments.',
+  ],
+  504: ['Le service a mis trop de temps à répondre.', 'The service took too long to answer.'],
+};
+
+export const REASONS: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  413: 'Payload Too Large',
+  414: 'URI Too Long',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+function messages(status: number): readonly [string, string] {
+  return MESSAGES[status] ?? MESSAGES[500];
+}
+
+/** Plain-text body: French first (the service's language), English second, then the decision id. */
+export function textBody(status: number, id: string): string {
+  const [fr, en] = messages(status);
+  return `${status} ${fr}\n${status} ${en}\nRéférence / Reference: ${id}\n`;
+}
+
+export function jsonBody(status: number, id: string, rule?: string, retryAfterS?: number): string {
+  const [fr, en] = messages(status);
+  let s = `{"status":${status},"error":${JSON.stringify(en)},"message_fr":${JSON.stringify(fr)},"decision_id":"${id}"`;
+  if (rule !== undefined) s += `,"rule":${JSON.stringify(rule)}`;
+  if (retryAfterS !== undefined) s += `,"retry_after_s":${retryAfterS}`;
+  return s + '}';
+}
+
+/** API clients (Accept: application/json without text/html) get JSON; everyone else a short text. */
+export function wantsJson(accept: string | undefined): boolean {
+  if (accept === undefined) return false;
+  return accept.includes('json') && !accept.includes('text/html');
+}
+
+export interface ErrorOptions {
+  rule?: string;
+  retryAfterS?: number;
+  /** Close the connection after this response (malformed or slow input). */
+  close?: boolean;
+  extraHeaders?: Record<string, string>;
+}
+
+/** Writes a gateway-made error response with its decision id. Safe to call once per response. */
+export function writeError(
+  res: AnyResponse,
+  ctx: Pick<RequestCtx, 'id' | 'headers'>,
+  status: number,
+  o: ErrorOptions = {},
+): void {
+  if (res.headersSent) {
+    // Too late for a status: cut the stream so the client sees a failure, never a truncated success.
+    (res as ServerResponse).destroy?.();
+    return;
+  }
+  const json = wantsJson(ctx.headers.accept);
+  const body = json ? jsonBody(status, ctx.id, o.rule, o.retryAfterS) : textBody(status, ctx.id);
+  const headers: Record<string, string | number> = {
+    'content-type': json ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    [DECISION_HEADER]: ctx.id,
+  };
+  if (o.retryAfterS !== undefined) headers['retry-after'] = o.retryAfterS;
+  if (o.extraHeaders) Object.assign(headers, o.extraHeaders);
+  const h1 = 'shouldKeepAlive' in res;
+  if (o.close && h1) headers.connection = 'close';
+  (res as ServerResponse).writeHead(status, headers);
+  res.end(body);
+}
+
+export type ChallengeRenderer = (res: AnyResponse, ctx: RequestCtx, v: Extract<Verdict, { kind: 'challenge' }>) => void;
+
+export interface Responder {
+  /** Turns a non-pass verdict into the response. */
+  verdict(res: AnyResponse, ctx: RequestCtx, v: Verdict): void;
+}
+
+export function createResponder(opts: { renderChallenge?: ChallengeRenderer } = {}): Responder {
+  return {
+    verdict(res, ctx, v) {
+      switch (v.kind) {
+        case 'pass':
+          throw new Error('respond: a pass verdict has no gateway response');
+        case 'block':
+          return writeError(res, ctx, v.status, { rule: v.rule });
+        case 'limit':
+          return writeError(res, ctx, v.status, { rule: v.rule, retryAfterS: v.retryAfterS });
+        case 'challenge':
+          if (opts.renderChallenge) return opts.renderChallenge(res, ctx, v);
+          // Without a challenge module the safe answer is a retryable refusal, never a silent pass.
+          return writeError(res, ctx, 429, { rule: v.rule, retryAfterS: 5 });
+      }
+    },
+  };
+}
+
+/**
+ * Complete HTTP/1.1 error response as bytes, for errors found before Node made a request object
+ * (parse errors, header overflow, slow headers): written to the socket, then the socket is closed.
+ */
+export function rawErrorResponse(status: number, id: string): string {
+  const body = textBody(status, id);
+  return (
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n` +
+    `content-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+    `cache-control: no-store\r\n${DECISION_HEADER}: ${id}\r\nconnection: close\r\n\r\n${body}`
+  );
+}

@@ -1,0 +1,74 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { isIPv6 } from 'node:net';
+import type { RequestCtx } from '../pipeline/types.ts';
+import { connectionTokens, isHopByHop } from './hop-by-hop.ts';
+
+// Builds the header list sent to the origin as a flat [name, value, …] array (undici's cheapest form).
+// The forwarding headers are trusted from the client only when the TCP peer is a trusted proxy; otherwise
+// they are replaced, so a client cannot forge its own X-Forwarded-For or request id.
+
+export interface ForwardFacts {
+  /** The TCP peer is one of config.trusted_proxies: its forwarding headers are kept and extended. */
+  peerTrusted: boolean;
+  /** Longest incoming X-Request-Id kept from a trusted proxy; longer ones are replaced by ours. */
+  maxRequestIdLength?: number;
+}
+
+const OWN = new Set(['x-forwarded-for', 'x-forwarded-proto', 'forwarded', 'x-request-id', 'via']);
+
+function first(v: string | string[] | undefined): string | undefined {
+  return v === undefined ? undefined : typeof v === 'string' ? v : v.join(', ');
+}
+
+/** RFC 7239 node: IPv6 is bracketed and quoted; IPv4 is a bare token. */
+export function forwardedNode(ip: string): string {
+  return isIPv6(ip) ? `"[${ip}]"` : ip;
+}
+
+function viaVersion(v: RequestCtx['httpVersion']): string {
+  return v === '2.0' ? '2' : v;
+}
+
+export function buildRequestHeaders(
+  src: IncomingHttpHeaders,
+  ctx: Pick<RequestCtx, 'id' | 'peerIp' | 'client' | 'tls' | 'httpVersion'>,
+  facts: ForwardFacts,
+): string[] {
+  const out: string[] = [];
+  const named = connectionTokens(src.connection);
+  let host: string | undefined;
+  for (const name in src) {
+    const value = src[name];
+    if (value === undefined) continue;
+    if (name === ':authority') {
+      host ??= first(value);
+      continue;
+    }
+    if (isHopByHop(name) || OWN.has(name) || named?.has(name)) continue;
+    if (name === 'host') {
+      host = first(value);
+      continue;
+    }
+    if (typeof value === 'string') out.push(name, value);
+    else for (const v of value) out.push(name, v);
+  }
+  if (host !== undefined) out.push('host', host);
+
+  const proto = ctx.tls ? 'https' : 'http';
+  const clientIp = ctx.client?.ip ?? ctx.peerIp;
+  const inXff = facts.peerTrusted ? first(src['x-forwarded-for']) : undefined;
+  out.push('x-forwarded-for', inXff ? `${inXff}, ${ctx.peerIp}` : clientIp);
+  const inProto = facts.peerTrusted ? first(src['x-forwarded-proto']) : undefined;
+  out.push('x-forwarded-proto', inProto ?? proto);
+  const inFwd = facts.peerTrusted ? first(src.forwarded) : undefined;
+  let element = `for=${forwardedNode(inFwd ? ctx.peerIp : clientIp)};proto=${proto}`;
+  if (host !== undefined && host.indexOf('"') < 0) element += `;host="${host}"`;
+  out.push('forwarded', inFwd ? `${inFwd}, ${element}` : element);
+  const inId = facts.peerTrusted ? first(src['x-request-id']) : undefined;
+  const idOk = inId !== undefined && inId.length > 0 && inId.length <= (facts.maxRequestIdLength ?? 128);
+  out.push('x-request-id', idOk ? (inId as string) : ctx.id);
+  const inVia = first(src.via);
+  const via = `${viaVersion(ctx.httpVersion)} rempart`;
+  out.push('via', inVia ? `${inVia}, ${via}` : via);
+  return out;
+}
