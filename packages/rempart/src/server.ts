@@ -1,0 +1,324 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from 'pino';
+import { createAdminListener } from './admin/admin-listener.ts';
+import { compilePolicy } from './config/compile.ts';
+import type { Config } from './config/schema.ts';
+import { type Clock, systemClock } from './core/clock.ts';
+import { RempartError } from './core/errors.ts';
+import { CidrSet } from './core/ip-prefix.ts';
+import { createDetector, type Detector } from './detect/detector.ts';
+import { createKnownSessions, type KnownSessions } from './detect/known-sessions.ts';
+import { createScoreStage } from './detect/score-stage.ts';
+import { createShapeStage } from './detect/shape-stage.ts';
+import { createPublicListener, type PublicListener } from './listeners/public-listener.ts';
+import { DecisionRing } from './obs/decisions.ts';
+import { createLog } from './obs/log.ts';
+import { createMetrics, type Metrics } from './obs/metrics.ts';
+import { AdmissionRegistry } from './pipeline/admission/registry.ts';
+import { createAdmissionStage } from './pipeline/admission/stage.ts';
+import { createMicroCache, type MicroCache } from './pipeline/cache/micro-cache.ts';
+import { createChallenge } from './pipeline/challenge/stage.ts';
+import { stageOrder } from './pipeline/order.ts';
+import { createResponder } from './pipeline/respond.ts';
+import type { Deps, DetectSnapshot, RequestCtx, Stage } from './pipeline/types.ts';
+import { createRequestPath, type RequestPathParts } from './request-path.ts';
+import { createMemoryStore } from './state/memory-store.ts';
+import type { Store } from './state/store.ts';
+import { createUpstreams, type Upstreams } from './upstream/upstreams.ts';
+
+// The composition root: configuration → state, defences, listeners, admin; reload and drain. Wiring only:
+// what happens to one request is request-path.ts, and every decision lives in its stage module.
+
+export interface GatewayOptions {
+  readonly config: Config;
+  readonly clock?: Clock;
+  /** A state backend made by the caller (tests); default: the one the configuration names. */
+  readonly store?: Store;
+}
+
+export interface ListenerAddress {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: 'http' | 'https';
+  readonly url: string;
+}
+
+export interface Gateway {
+  readonly listeners: readonly ListenerAddress[];
+  readonly admin: { readonly host: string; readonly port: number; readonly url: string };
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** Applies a validated configuration; throws (and keeps the running one) when a change needs a restart. */
+  reload(config: Config): void;
+  /** Stops accepting, lets requests in flight finish for up to graceMs, then closes everything. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** Sections bound at start (sockets, state backend, log file): changing them needs a restart. */
+const RESTART_SECTIONS = ['listeners', 'state'] as const;
+
+const QUIET: DetectSnapshot = Object.freeze({ mode: 'normal', pressure: 0, pinned: false, since: 0 });
+
+function urlOf(protocol: 'http' | 'https', host: string, port: number): string {
+  const h = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return `${protocol}://${h}:${port}`;
+}
+
+function restartNeeded(from: Config, to: Config): string[] {
+  const out: string[] = [];
+  for (const k of RESTART_SECTIONS) if (!isDeepStrictEqual(from[k], to[k])) out.push(k);
+  if (from.admin.host !== to.admin.host || from.admin.port !== to.admin.port) out.push('admin.host/port');
+  if (from.logging.destination !== to.logging.destination) out.push('logging.destination');
+  return out;
+}
+
+function createStore(config: Config): Store {
+  if (config.state.backend !== 'memory') {
+    throw new RempartError(
+      'REMPART_STATE_UNSUPPORTED',
+      `state.backend "${config.state.backend}" is not available in this build; use "memory"`,
+    );
+  }
+  return createMemoryStore({ maxEntries: config.state.max_entries });
+}
+
+export async function startGateway(o: GatewayOptions): Promise<Gateway> {
+  let config = o.config;
+  const clock = o.clock ?? systemClock;
+  const metrics = createMetrics();
+  const log = createLog({
+    level: config.logging.level,
+    destination: config.logging.destination,
+    maxLinesPerS: config.logging.max_lines_per_s,
+    clock,
+    onDropped: (n) => metrics.logDropped.inc(n),
+  });
+  const store = o.store ?? createStore(config);
+  const decisions = new DecisionRing();
+  const admission = new AdmissionRegistry(config, clock);
+  const challenge = createChallenge(config.challenge, clock);
+  const deps: Deps = { clock, store, policy: compilePolicy(config), snapshot: QUIET };
+
+  const makeUpstreams = (c: Config): Upstreams =>
+    createUpstreams(c.upstreams, { clock, log: log.logger, trustedProxies: c.trusted_proxies });
+  const makeCache = (c: Config): MicroCache =>
+    createMicroCache(c.cache, clock, { modePolicy: () => detector?.snapshot.policy.cache ?? 'normal' });
+  const makeSessions = (c: Config): KnownSessions =>
+    createKnownSessions({
+      cookies: c.detect.priority.session_cookies,
+      capacity: c.detect.priority.max_sessions,
+      ttlMs: c.detect.priority.session_ttl_s * 1000,
+    });
+
+  let detector: Detector | undefined;
+  let stopDetector: (() => void) | undefined;
+  let sessions = makeSessions(config);
+  const isPriority = (ctx: RequestCtx) => sessions.knows(ctx.headers) || challenge.hasClearance(ctx);
+
+  function startDetector(c: Config): void {
+    stopDetector?.();
+    stopDetector = undefined;
+    detector = undefined;
+    deps.snapshot = QUIET;
+    if (!c.detect.enabled) return;
+    const d = createDetector(c.detect, clock, {
+      pressure: () => {
+        let inflight = 0;
+        let limit = 0;
+        let queued = 0;
+        for (const s of admission.states()) {
+          inflight += s.inFlight;
+          limit += s.limit;
+          queued += s.queued.critical + s.queued.normal + s.queued.static + s.queued.bulk;
+        }
+        return {
+          originInflight: inflight,
+          originLimit: limit,
+          queued,
+          queueCapacity: config.admission.queue_size * Math.max(1, config.upstreams.length),
+        };
+      },
+      onTransition: (t) => log.logger.warn({ event: 'mode', ...t }, `protection mode ${t.from} → ${t.to}`),
+    });
+    detector = d;
+    deps.snapshot = d.snapshot;
+    stopDetector = d.start((s) => {
+      deps.snapshot = s;
+    });
+  }
+
+  function buildStages(c: Config, cache: MicroCache): Stage[] {
+    const d = detector;
+    return [
+      ...stageOrder({
+        score: d && createScoreStage(d, c.detect.score),
+        detect: d && createShapeStage(d, { isPriority }),
+        challenge: challenge.stage,
+        admission: createAdmissionStage({
+          controllers: admission,
+          clock,
+          cached: (ctx) => cache.has(ctx),
+          shedBulk: () => detector?.snapshot.policy.shed_bulk === true,
+        }),
+      }),
+    ];
+  }
+
+  startDetector(config);
+  const cache0 = makeCache(config);
+  const parts: RequestPathParts = {
+    deps,
+    stages: buildStages(config, cache0),
+    responder: createResponder({ renderChallenge: challenge.renderChallenge }),
+    challenge,
+    cache: cache0,
+    upstreams: makeUpstreams(config),
+    detector,
+    metrics,
+    decisions,
+    log,
+    onOriginResponse: (ctx, status, headers) => {
+      if (status < 400) sessions.learn(ctx.headers, headers);
+    },
+  };
+  const onRequest = createRequestPath(parts);
+
+  const listenerLog = (event: string, fields: object) => log.logger.warn({ event, ...fields }, event);
+  const publics: PublicListener[] = config.listeners.map((l) =>
+    createPublicListener(l, config.limits, {
+      trustedProxies: new CidrSet(config.trusted_proxies),
+      onRequest,
+      log: listenerLog,
+    }),
+  );
+  let bound = false;
+  const addresses: ListenerAddress[] = [];
+  try {
+    for (let i = 0; i < publics.length; i++) {
+      const cfg = config.listeners[i];
+      const a = await publics[i].listen().catch((err: Error) => {
+        throw new RempartError(
+          'REMPART_LISTEN_FAILED',
+          `listener "${cfg.name}" cannot bind ${cfg.host}:${cfg.port}: ${err.message}`,
+          { cause: err },
+        );
+      });
+      addresses.push({
+        name: cfg.name,
+        host: cfg.host,
+        port: a.port,
+        protocol: cfg.protocol,
+        url: urlOf(cfg.protocol, cfg.host, a.port),
+      });
+    }
+    bound = true;
+  } catch (e) {
+    await Promise.all(publics.map((l) => l.close(0)));
+    await parts.upstreams.close();
+    stopDetector?.();
+    throw e;
+  }
+
+  metrics.bindSources({
+    admission: () => admission.states(),
+    tables: () => store.sizes(),
+    bans: () => store.listBans(clock.now()).length,
+    connections: () => Object.fromEntries(publics.map((l) => [l.name, l.connectionCount()])),
+    listenerStats: () => Object.fromEntries(publics.map((l) => [l.name, l.stats()])),
+    upstreamHealthy: () => Object.fromEntries(parts.upstreams.stats().map((u) => [u.name, u.healthy])),
+    detect: () => deps.snapshot,
+  });
+
+  const admin = createAdminListener({
+    host: config.admin.host,
+    port: config.admin.port,
+    token: () => config.admin.token,
+    sources: {
+      clock,
+      store: () => store,
+      config: () => config,
+      decisions,
+      admission: () => admission.states(),
+      upstreamHealth: () => Object.fromEntries(parts.upstreams.stats().map((u) => [u.name, u.healthy])),
+      listenersUp: () => bound,
+      metrics: () => metrics.expose(),
+      metricsContentType: metrics.registry.contentType,
+      detect: () => deps.snapshot,
+      detector: () => detector,
+      onSnapshot: (snap) => {
+        deps.snapshot = snap;
+      },
+      onBan: () => metrics.bansAdded.inc({ source: 'admin' }),
+      log: log.logger,
+    },
+  });
+  let adminAddr: { port: number };
+  try {
+    adminAddr = await admin.listen();
+  } catch (e) {
+    await Promise.all(publics.map((l) => l.close(0)));
+    await parts.upstreams.close();
+    stopDetector?.();
+    throw e;
+  }
+
+  log.logger.info(
+    {
+      event: 'started',
+      listeners: addresses.map((a) => a.url),
+      admin: urlOf('http', config.admin.host, adminAddr.port),
+    },
+    'rempart started',
+  );
+
+  return {
+    listeners: addresses,
+    admin: { host: config.admin.host, port: adminAddr.port, url: urlOf('http', config.admin.host, adminAddr.port) },
+    log: log.logger,
+    metrics,
+    reload(next) {
+      const blocked = restartNeeded(config, next);
+      if (blocked.length > 0)
+        throw new RempartError('REMPART_RELOAD_NEEDS_RESTART', `changed ${blocked.join(', ')}: restart to apply`);
+      const policy = compilePolicy(next);
+      const prev = config;
+      config = next;
+      deps.policy = policy;
+      for (const l of publics) l.updateLimits(next.limits);
+      challenge.reconfigure(next.challenge);
+      admission.reconfigure(next);
+      log.logger.level = next.logging.level;
+      if (!isDeepStrictEqual(prev.detect, next.detect)) {
+        startDetector(next);
+        parts.detector = detector;
+        sessions = makeSessions(next);
+      }
+      if (!isDeepStrictEqual(prev.cache, next.cache)) parts.cache = makeCache(next);
+      if (
+        !isDeepStrictEqual(prev.upstreams, next.upstreams) ||
+        !isDeepStrictEqual(prev.trusted_proxies, next.trusted_proxies)
+      ) {
+        const old = parts.upstreams;
+        parts.upstreams = makeUpstreams(next);
+        // Requests already on the old pools finish there; the pools close once they have had time to.
+        const graceMs = Math.min(
+          60_000,
+          Math.max(...prev.upstreams.map((u) => u.headers_timeout_ms + u.body_timeout_ms)),
+        );
+        setTimeout(() => void old.close(), graceMs).unref();
+      }
+      parts.stages = buildStages(next, parts.cache);
+    },
+    async close(graceMs) {
+      stopDetector?.();
+      await Promise.all(publics.map((l) => l.close(graceMs)));
+      await admin.close();
+      admission.close();
+      await parts.upstreams.close();
+      await store.close();
+      log.logger.info({ event: 'stopped' }, 'rempart stopped');
+      await log.close();
+    },
+  };
+}
