@@ -37,7 +37,8 @@ export interface OpenLoopResult {
 export function runOpenLoop<T>(o: OpenLoopOptions<T>): Promise<OpenLoopResult> {
   const now = o.now ?? (() => performance.now());
   const t0 = now();
-  const end = t0 + o.durationS * 1000;
+  // An arrival within a microsecond of the end is the end itself (float noise from summing intervals).
+  const end = t0 + o.durationS * 1000 - 1e-3;
   const r: OpenLoopResult = {
     scheduled: 0,
     sent: 0,
