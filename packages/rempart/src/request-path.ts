@@ -67,20 +67,21 @@ export function createRequestPath(p: RequestPathParts): RequestHandler {
       metrics.decisions.labels(t.rule, t.dryRun ?? t.kind, t.dryRun === undefined ? 'false' : 'true').inc();
     }
     if (worthRecording(ctx, verdict)) decisions.record(ctx, verdict, status, ctx.startedAt);
-    log.line(
-      {
-        id: ctx.id,
-        ip: ctx.client?.ip ?? ctx.peerIp,
-        method: ctx.method,
-        path: ctx.path,
-        route: ctx.route?.name,
-        status,
-        verdict: verdict.kind,
-        rule: verdict.kind === 'pass' ? undefined : verdict.rule,
-        ms: Math.round(seconds * 1e4) / 10,
-      },
-      'request',
-    );
+    if (log.accessEnabled)
+      log.line(
+        {
+          id: ctx.id,
+          ip: ctx.client?.ip ?? ctx.peerIp,
+          method: ctx.method,
+          path: ctx.path,
+          route: ctx.route?.name,
+          status,
+          verdict: verdict.kind,
+          rule: verdict.kind === 'pass' ? undefined : verdict.rule,
+          ms: Math.round(seconds * 1e4) / 10,
+        },
+        'request',
+      );
     // Requests refused before routing (hygiene) are not a traffic mix the detector should learn.
     if (p.detector !== undefined && ctx.route !== undefined)
       p.detector.observe(factsFromCtx(ctx, verdict.kind, status, upstreamMs));

@@ -43,3 +43,20 @@ test('a flood of access lines is capped per second, the rest counted and summari
   assert.ok(lines.some((l) => l.msg === 'operational lines are never sampled'));
   assert.ok(lines.length <= 9, `bounded output: ${lines.length} lines`);
 });
+
+test('a level that hides access lines writes none and reports no drops', async () => {
+  const clock = createManualClock();
+  const file = join(dir, 'warn.log');
+  const log = createLog({ level: 'warn', destination: file, maxLinesPerS: 5, clock });
+  assert.equal(log.accessEnabled, false);
+  for (let i = 0; i < 100; i++) assert.equal(log.line({ i }, 'access'), false);
+  clock.advance(1_000);
+  log.logger.warn('still written');
+  await log.close();
+  assert.equal(log.dropped, 0);
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  assert.deepEqual(
+    lines.map((l) => JSON.parse(l).msg),
+    ['still written'],
+  );
+});

@@ -18,6 +18,8 @@ export interface LogOptions {
 export interface RempartLog {
   /** Operational logger (never sampled). */
   readonly logger: Logger;
+  /** Access lines are info-level: false when the configured level hides them (callers skip building them). */
+  readonly accessEnabled: boolean;
   /** One access or decision line, subject to the per-second cap; false when it was dropped. */
   line(obj: Record<string, unknown>, msg: string): boolean;
   /** Lines dropped since start. */
@@ -62,9 +64,14 @@ export function createLog(o: LogOptions): RempartLog {
   }, 1_000);
   timer.unref();
 
+  const accessEnabled = logger.isLevelEnabled('info');
+
   return {
     logger,
+    accessEnabled,
     line(obj, msg) {
+      // A level that hides access lines is not a flood: nothing is counted as dropped.
+      if (!accessEnabled) return false;
       const s = Math.floor(o.clock.now() / 1000);
       if (s !== second) {
         summarise();
