@@ -182,3 +182,21 @@ test('worker asset is served; unknown endpoints are 404 with a decision id', asy
   assert.equal(n.status, 404);
   assert.ok(n.headers['x-rempart-decision']);
 });
+
+test('the HTML page carries the same challenge machine-readable, answerable without running its script', async () => {
+  const h = { accept: 'text/html', 'user-agent': UA };
+  const page = await send(`${gw.url}/account`, { headers: h });
+  assert.equal(page.status, 403);
+  const c = parseChallenge(String(page.headers['www-authenticate']));
+  assert.ok(c, 'www-authenticate on the page');
+  assert.match(page.body, new RegExp(`data-c="${c.challenge}"`), 'the page script solves the same challenge');
+  const n = solvePow(c.challenge, c.difficulty);
+  const ok = await send(`${gw.url}${c.verify}`, {
+    method: 'POST',
+    headers: { ...h, accept: 'application/json', [PROOF_HEADER]: `${c.challenge}:${n}` },
+  });
+  assert.equal(ok.status, 200);
+  const clearance = String(ok.headers['rempart-clearance']);
+  const back = await send(`${gw.url}/account`, { headers: { ...h, 'rempart-clearance': clearance } });
+  assert.equal(back.status, 200);
+});

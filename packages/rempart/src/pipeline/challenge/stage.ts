@@ -195,7 +195,10 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
   // A no-JS clearance cost only a wait, so it buys a tenth of the requests a proof of work buys.
   const nojsBudget = () => Math.max(1, Math.floor(cfg.clearance.budget / 10));
 
-  const writePage = (res: AnyResponse, ctx: RequestCtx, body: string, nonce: string) => {
+  const powAuth = (challenge: string, difficulty: number) =>
+    `Rempart-PoW challenge="${challenge}", difficulty="${difficulty}", algorithm="sha256", verify="${BASE}verify"`;
+
+  const writePage = (res: AnyResponse, ctx: RequestCtx, body: string, nonce: string, auth: string) => {
     // The client may have left while its form body was read.
     if (res.headersSent || res.writableEnded || (res as ServerResponse).destroyed) return;
     (res as ServerResponse).writeHead(403, {
@@ -205,6 +208,8 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
       'content-security-policy': csp(nonce),
       'referrer-policy': 'same-origin',
       'x-content-type-options': 'nosniff',
+      // The same challenge, machine-readable: a client that does not run the page's script can still answer it.
+      'www-authenticate': auth,
       [DECISION_HEADER]: ctx.id,
     });
     res.end(body);
@@ -224,7 +229,7 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
         'content-type': 'application/json; charset=utf-8',
         'content-length': Buffer.byteLength(body),
         'cache-control': 'no-store',
-        'www-authenticate': `Rempart-PoW challenge="${challenge}", difficulty="${v.difficulty}", algorithm="sha256", verify="${BASE}verify"`,
+        'www-authenticate': powAuth(challenge, v.difficulty),
         [DECISION_HEADER]: ctx.id,
       });
       res.end(body);
@@ -246,7 +251,7 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
         branding: cfg.branding,
         form,
       });
-      writePage(res, ctx, html, nonce);
+      writePage(res, ctx, html, nonce, powAuth(challenge, v.difficulty));
     };
     if (ctx.method === 'GET' || ctx.method === 'HEAD') return page(undefined);
     const type = one(ctx.headers['content-type']);
