@@ -160,6 +160,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
           clock,
           cached: (ctx) => cache.has(ctx),
           shedBulk: () => detector?.snapshot.policy.shed_bulk === true,
+          priority: isPriority,
         }),
       }),
     ];
@@ -185,9 +186,13 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const onRequest = createRequestPath(parts);
 
   const listenerLog = (event: string, fields: object) => log.logger.warn({ event, ...fields }, event);
+  // Read per connection (PROXY protocol trust), so a reload of trusted_proxies reaches running listeners.
+  let trustedProxies = new CidrSet(config.trusted_proxies);
   const publics: PublicListener[] = config.listeners.map((l) =>
     createPublicListener(l, config.limits, {
-      trustedProxies: new CidrSet(config.trusted_proxies),
+      get trustedProxies() {
+        return trustedProxies;
+      },
       onRequest,
       log: listenerLog,
     }),
@@ -285,12 +290,18 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       const prev = config;
       config = next;
       deps.policy = policy;
+      if (!isDeepStrictEqual(prev.trusted_proxies, next.trusted_proxies))
+        trustedProxies = new CidrSet(next.trusted_proxies);
       for (const l of publics) l.updateLimits(next.limits);
       challenge.reconfigure(next.challenge);
       admission.reconfigure(next);
       log.logger.level = next.logging.level;
       if (!isDeepStrictEqual(prev.detect, next.detect)) {
+        // A mode pinned through the admin API outlives a retune of detection (files that pin one decide it).
+        const pinned = deps.snapshot.pinned && prev.detect.pin === undefined && next.detect.pin === undefined;
+        const keep = pinned ? deps.snapshot.mode : undefined;
         startDetector(next);
+        if (keep !== undefined && detector !== undefined) deps.snapshot = detector.pin(keep);
         parts.detector = detector;
         sessions = makeSessions(next);
       }

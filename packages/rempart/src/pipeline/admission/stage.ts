@@ -18,14 +18,19 @@ export interface AdmissionStageOptions {
   readonly cached?: (ctx: RequestCtx) => boolean;
   /** The mode's policy sheds `bulk` requests the cache cannot answer (detect modes.*.shed_bulk). */
   readonly shedBulk?: () => boolean;
+  /** Clients known before the attack (clearance, logged-in session): the mode's bulk shedding spares them. */
+  readonly priority?: (ctx: RequestCtx) => boolean;
 }
 
 export type Gate = 'acquire' | 'skip' | 'shed';
 
-/** Before asking for a slot: a cached answer needs none; in a shed-bulk mode an uncached bulk request gets none. */
-export function decideGate(cls: RouteClass, cached: boolean, shedBulk: boolean): Gate {
+/**
+ * Before asking for a slot: a cached answer needs none; in a shed-bulk mode an uncached bulk request from an
+ * unknown client gets none. Known clients still queue for a slot, where real overload sheds bulk first anyway.
+ */
+export function decideGate(cls: RouteClass, cached: boolean, shedBulk: boolean, priority: boolean): Gate {
   if (cached) return 'skip';
-  if (shedBulk && cls === 'bulk') return 'shed';
+  if (shedBulk && cls === 'bulk' && !priority) return 'shed';
   return 'acquire';
 }
 
@@ -68,7 +73,8 @@ export function createAdmissionStage(o: AdmissionStageOptions): Stage {
       const c = upstream === undefined ? undefined : o.controllers.get(upstream);
       if (c === undefined) return PASS;
       const cls = ctx.routeClass ?? ctx.route?.routeClass ?? 'normal';
-      const gate = decideGate(cls, o.cached?.(ctx) === true, o.shedBulk?.() === true);
+      const shedBulk = cls === 'bulk' && o.shedBulk?.() === true;
+      const gate = decideGate(cls, o.cached?.(ctx) === true, shedBulk, shedBulk && o.priority?.(ctx) === true);
       if (gate === 'skip') return PASS;
       if (gate === 'shed') return shedVerdict('mode-bulk', deps);
       const t = c.acquire(cls, o.clock.mono(), ctx);
