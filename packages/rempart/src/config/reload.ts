@@ -27,19 +27,37 @@ export function watchConfig(file: string, apply: (c: Config) => void, events: Re
       events.refused([(e as Error).message]);
     }
   };
+  let watcher: ReturnType<typeof watch> | undefined;
+  // An atomic save (write a new file, rename it over this one) leaves the watch on the replaced file, which
+  // never changes again: watch the path anew before the next reload.
+  let replaced = false;
+  const arm = () => {
+    replaced = false;
+    watcher?.close();
+    watcher = undefined;
+    try {
+      watcher = watch(file, { persistent: false }, (event) => {
+        if (event === 'rename') replaced = true;
+        debounced();
+      });
+    } catch {
+      // Not every filesystem supports watching (or the file is missing right now); SIGHUP still works.
+    }
+  };
   // Editors write files in several steps (truncate, write, rename): wait for the burst to settle.
   const debounced = () => {
     clearTimeout(timer);
-    timer = setTimeout(reload, 150);
+    timer = setTimeout(() => {
+      if (replaced) arm();
+      reload();
+    }, 150);
   };
-  const onHup = () => reload();
+  const onHup = () => {
+    if (replaced || watcher === undefined) arm();
+    reload();
+  };
   process.on('SIGHUP', onHup);
-  let watcher: ReturnType<typeof watch> | undefined;
-  try {
-    watcher = watch(file, { persistent: false }, debounced);
-  } catch {
-    // Not every filesystem supports watching; SIGHUP still works.
-  }
+  arm();
   return () => {
     clearTimeout(timer);
     process.off('SIGHUP', onHup);
