@@ -42,7 +42,7 @@ export const journeys: Journey[] = [
       ];
     },
   },
-  { name: 'status', weight: 15, steps: () => [{ name: 'status-page', cls: 'static', method: 'GET', path: '/statut' }] },
+  { name: 'status', weight: 15, steps: () => [{ name: 'status-page', cls: 'static', method: 'GET', path: '/status' }] },
   {
     name: 'login-and-approve',
     weight: 20,
@@ -51,7 +51,7 @@ export const journeys: Journey[] = [
         name: 'login',
         cls: 'critical',
         method: 'POST',
-        path: '/api/login',
+        path: '/api/accounts/login',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ username: `client${user}@poste.test`, password: `motdepasse-${user}` }),
       },

@@ -63,6 +63,8 @@ export function startLegitUsers(o: LegitOptions): LegitRun {
           const headers: Record<string, string> = {
             'user-agent': BROWSER_UA,
             accept: 'application/json, text/html',
+            // Legit requests carry the lab's marker too (value 0): its presence tells a gateway nothing.
+            'x-lab-attack': '0',
             ...step.headers,
             ...extra,
           };

@@ -56,7 +56,7 @@ describe('open-loop generator', () => {
         maxInFlight: 1, // one connection, like a closed-loop tool
         queueCap: 1000,
         send: () =>
-          exchange({ host: origin.host, port: origin.port, method: 'GET', path: '/statut', agent, timeoutMs: 10_000 }),
+          exchange({ host: origin.host, port: origin.port, method: 'GET', path: '/status', agent, timeoutMs: 10_000 }),
       });
       const corrected = summarise(r.corrected);
       const service = summarise(r.service);

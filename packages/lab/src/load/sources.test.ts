@@ -44,7 +44,7 @@ describe('loopback source addresses', () => {
             host: o.host,
             port: o.port,
             method: 'GET',
-            path: '/statut',
+            path: '/status',
             localAddress: sourceAddress(k + j),
             timeoutMs: 15_000,
           }),

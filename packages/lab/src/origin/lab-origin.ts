@@ -152,11 +152,12 @@ type Answer = { status: number; body: string; headers?: Record<string, string> }
 // Plausible answers for poste's public routes; enough for journeys to follow (session cookie, idempotency).
 function answer(method: string, url: string, h: http.IncomingHttpHeaders, bodyBytes: number): Answer {
   const path = url.split('?', 1)[0];
-  if (path === '/healthz' || path === '/statut') return { status: 200, body: '{"status":"ok"}' };
+  if (path === '/healthz' || path === '/status' || path === '/status.json')
+    return { status: 200, body: '{"status":"ok"}' };
   if (method === 'GET' && (path.startsWith('/suivi/') || path.startsWith('/api/parcels/')))
     return { status: 200, body: '{"events":[{"at":"2025-12-22T08:00:00Z","what":"pris en charge"}]}' };
   if (method === 'GET' && path === '/boutique/recherche') return { status: 200, body: '{"results":[],"page":1}' };
-  if (method === 'POST' && path === '/api/login') {
+  if (method === 'POST' && path === '/api/accounts/login') {
     if (bodyBytes === 0) return { status: 400, body: '{"error":"missing credentials"}' };
     const ok = String(h['x-lab-attack'] ?? '') !== '1';
     return ok

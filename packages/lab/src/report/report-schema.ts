@@ -41,7 +41,11 @@ const ran = z.object({
     max_rss_mb: z.number().nullable(),
     max_fds: z.number().nullable(),
   }),
-  origin: z.object({ cpu_s: z.number().nullable(), max_in_flight: z.number().int() }),
+  origin: z.object({
+    kind: z.enum(['lab', 'poste']),
+    cpu_s: z.number().nullable(),
+    max_in_flight: z.number().int(),
+  }),
   generator: z.object({ cpu_s: z.number(), saturated: z.boolean(), dropped: z.number().int() }),
   phases: z.array(z.object({ name: z.string(), start_s: z.number(), end_s: z.number(), legit, attack })).min(1),
   vectors: z.array(z.object({ vector: z.string(), phase: z.string(), kind: z.enum(['request', 'connection', 'h2']) })),

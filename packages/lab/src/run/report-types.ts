@@ -26,7 +26,13 @@ export interface TargetRun {
   time_to_mitigate_s: number | null;
   collateral: { legit_challenged: number; legit_blocked: number; ratio: number | null };
   gateway: { pid: number | null; cpu_s: number | null; max_rss_mb: number | null; max_fds: number | null };
-  origin: { cpu_s: number | null; max_in_flight: number; legit_requests: number; attack_requests: number };
+  origin: {
+    kind: 'lab' | 'poste';
+    cpu_s: number | null;
+    max_in_flight: number;
+    legit_requests: number;
+    attack_requests: number;
+  };
   generator: {
     cpu_s: number;
     max_core_ratio: number;

@@ -91,6 +91,8 @@ describe('against the real gateway', () => {
     assert.equal(r.status, 'ok', r.status === 'ok' ? '' : r.reason);
     const run = r as TargetRun;
     assert.ok(reportSchema.safeParse(report).success);
+    assert.equal(run.origin.kind, 'poste', 'poste itself answered, behind the counting tap');
+    assert.ok(run.origin.legit_requests > 0, 'legit requests reached poste');
     assert.ok(run.legit.requests > 10, `legit requests ${run.legit.requests}`);
     assert.ok(run.attack.requests > 100, `attack requests ${run.attack.requests}`);
     assert.ok((run.gateway.cpu_s ?? -1) >= 0 && (run.gateway.max_rss_mb ?? 0) > 10, JSON.stringify(run.gateway));

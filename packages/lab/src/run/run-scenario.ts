@@ -63,6 +63,7 @@ export async function runScenario(o: ScenarioRunOptions): Promise<Report> {
       report.targets[name] = await runTarget({
         scenario: o.scenario,
         target: name,
+        origin: o.origin,
         solver: o.solver,
         seed: o.seed,
         progress: o.progress,

@@ -250,6 +250,8 @@ export async function runTarget(o: RunOptions): Promise<TargetRun> {
         max_fds: maxFds,
       },
       origin: {
+        // What actually answered: poste when it was spawned, else the lab origin.
+        kind: poste === undefined ? 'lab' : 'poste',
         cpu_s: originEnd && originStart ? Math.round((originEnd.cpu_s - originStart.cpu_s) * 100) / 100 : null,
         max_in_flight: originCounters.max_in_flight,
         legit_requests: originCounters.legit,

