@@ -78,6 +78,7 @@ export function createRequestPath(p: RequestPathParts): RequestHandler {
           status,
           verdict: verdict.kind,
           rule: verdict.kind === 'pass' ? undefined : verdict.rule,
+          cache: ctx.cache,
           ms: Math.round(seconds * 1e4) / 10,
         },
         'request',
@@ -137,6 +138,7 @@ export function createRequestPath(p: RequestPathParts): RequestHandler {
       const cache = p.cache;
       const fetch = cache.serves(ctx) ? p.upstreams.originFetch(route.upstream) : undefined;
       const outcome = fetch === undefined ? 'bypass' : await cache.handle(ctx, res, fetch);
+      if (fetch !== undefined) ctx.cache = outcome;
       if (outcome === 'bypass') {
         const hooks = body === undefined ? forwardHooks : { ...forwardHooks, body };
         const r = await p.upstreams.forward(route.upstream, req, res, ctx, hooks);

@@ -61,6 +61,8 @@ export interface RequestCtx {
   release?: (how: 'done' | 'cancel') => void;
   /** Set by the server when the client closed before its response: admission drops it from its queue. */
   clientGone?: boolean;
+  /** How the micro-cache answered (hit, stale, miss, pass, error, bypass), for the access log. */
+  cache?: string;
   /** Written by detect/ only (detect/facts.ts requestShape): computed at most once per request. */
   detect?: { fingerprint: string; template: string; shapeKey: string };
 }
