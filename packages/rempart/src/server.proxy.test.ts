@@ -417,6 +417,11 @@ describe('protection mode pinned through the admin API', () => {
     }
     assert.equal((await adminCall(adminPort, 'GET', '/api/mode')).json().mode.mode, 'normal');
     assert.equal((await call(port, { path: '/liste?p=3', localAddress: '127.0.8.1' })).status, 200);
+    const text = (await adminCall(adminPort, 'GET', '/metrics')).text;
+    const transitions = (from: string, to: string) =>
+      metricValue(text, 'rempart_detect_mode_transitions_total', `from="${from}",to="${to}"`);
+    assert.equal(transitions('normal', 'under-attack'), 1, 'the pin is counted as a transition');
+    assert.equal(transitions('under-attack', 'normal'), 1);
   });
 
   it('a bad mode is refused with 400 and the mode is unchanged', async () => {

@@ -139,7 +139,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
           queueCapacity: config.admission.queue_size * Math.max(1, config.upstreams.length),
         };
       },
-      onTransition: (t) => log.logger.warn({ event: 'mode', ...t }, `protection mode ${t.from} → ${t.to}`),
+      onTransition: (t) => {
+        metrics.modeTransitions.labels(t.from, t.to).inc();
+        log.logger.warn({ event: 'mode', ...t }, `protection mode ${t.from} → ${t.to}`);
+      },
     });
     detector = d;
     deps.snapshot = d.snapshot;
@@ -296,6 +299,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       challenge.reconfigure(next.challenge);
       admission.reconfigure(next);
       log.logger.level = next.logging.level;
+      log.setMaxLinesPerS(next.logging.max_lines_per_s);
       if (!isDeepStrictEqual(prev.detect, next.detect)) {
         // A mode pinned through the admin API outlives a retune of detection (files that pin one decide it).
         const pinned = deps.snapshot.pinned && prev.detect.pin === undefined && next.detect.pin === undefined;

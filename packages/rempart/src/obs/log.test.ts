@@ -60,3 +60,15 @@ test('a level that hides access lines writes none and reports no drops', async (
     ['still written'],
   );
 });
+
+test('a reload changes the per-second cap and the level for access lines', async () => {
+  const clock = createManualClock();
+  const log = createLog({ level: 'warn', destination: join(dir, 'reload.log'), maxLinesPerS: 2, clock });
+  assert.equal(log.line({}, 'access'), false);
+  log.logger.level = 'info';
+  log.setMaxLinesPerS(3);
+  let kept = 0;
+  for (let i = 0; i < 10; i++) if (log.line({ i }, 'access')) kept++;
+  assert.equal(kept, 3);
+  await log.close();
+});

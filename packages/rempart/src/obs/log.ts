@@ -22,6 +22,8 @@ export interface RempartLog {
   readonly accessEnabled: boolean;
   /** One access or decision line, subject to the per-second cap; false when it was dropped. */
   line(obj: Record<string, unknown>, msg: string): boolean;
+  /** A reload's new per-second cap (applies from the next line). */
+  setMaxLinesPerS(n: number): void;
   /** Lines dropped since start. */
   readonly dropped: number;
   /** Emits the pending summary and flushes the destination. */
@@ -48,6 +50,7 @@ export function createLog(o: LogOptions): RempartLog {
   let written = 0;
   let droppedThisSecond = 0;
   let droppedTotal = 0;
+  let maxLinesPerS = o.maxLinesPerS;
 
   const summarise = (): void => {
     if (droppedThisSecond === 0) return;
@@ -64,21 +67,22 @@ export function createLog(o: LogOptions): RempartLog {
   }, 1_000);
   timer.unref();
 
-  const accessEnabled = logger.isLevelEnabled('info');
-
   return {
     logger,
-    accessEnabled,
+    // Read per request: a reload may change the level (pino's check is a number comparison).
+    get accessEnabled() {
+      return logger.isLevelEnabled('info');
+    },
     line(obj, msg) {
       // A level that hides access lines is not a flood: nothing is counted as dropped.
-      if (!accessEnabled) return false;
+      if (!logger.isLevelEnabled('info')) return false;
       const s = Math.floor(o.clock.now() / 1000);
       if (s !== second) {
         summarise();
         second = s;
         written = 0;
       }
-      if (written >= o.maxLinesPerS) {
+      if (written >= maxLinesPerS) {
         droppedThisSecond++;
         droppedTotal++;
         o.onDropped?.(1);
@@ -87,6 +91,9 @@ export function createLog(o: LogOptions): RempartLog {
       written++;
       logger.info(obj, msg);
       return true;
+    },
+    setMaxLinesPerS(n) {
+      maxLinesPerS = n;
     },
     get dropped() {
       return droppedTotal;

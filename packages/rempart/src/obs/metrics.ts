@@ -233,6 +233,12 @@ export function createMetrics() {
         for (const mode of MODES) this.set({ mode }, d.mode === mode ? 1 : 0);
       },
     }),
+    modeTransitions: new Counter({
+      name: 'rempart_detect_mode_transitions_total',
+      help: 'Protection mode changes, automatic or pinned through the admin API.',
+      labelNames: ['from', 'to'] as const,
+      registers: r,
+    }),
     detectPressure: new Gauge({
       name: 'rempart_detect_pressure_ratio',
       help: 'How close the origin and the gateway are to saturation (0..1).',
