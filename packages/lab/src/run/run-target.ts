@@ -94,6 +94,7 @@ export async function runTarget(o: RunOptions): Promise<TargetRun> {
           `sqlite:${join(dir, 'poste.sqlite')}`,
           '--seed',
           String(POSTE_PARCELS),
+          ...(s.origin.poste_costs === undefined ? [] : ['--costs', s.origin.poste_costs]),
         ],
         { readyJson: (j) => j.ready === true, timeoutMs: 120_000 },
       );

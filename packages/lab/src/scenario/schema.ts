@@ -53,6 +53,11 @@ export const scenarioSchema = z
       .object({
         cpu_ms: z.number().nonnegative().max(100).default(1),
         search_factor: z.number().positive().max(100).default(8),
+        /** poste's capacity model when `--origin poste` (its `--costs`, e.g. "searchCpuMs=12,trackingCpuMs=2"). */
+        poste_costs: z
+          .string()
+          .regex(/^([a-zA-Z]+=[0-9.]+)(,[a-zA-Z]+=[0-9.]+)*$/)
+          .optional(),
       })
       .strict()
       .default({ cpu_ms: 1, search_factor: 8 }),
