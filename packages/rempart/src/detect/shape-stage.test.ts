@@ -86,6 +86,9 @@ describe('shape stage', () => {
     const vip = ctx(BOT_HEADERS);
     t.priority.add(vip.id);
     assert.deepEqual(await t.stage.run(vip, t.deps), { kind: 'pass' });
+    const monitoring = ctx(BOT_HEADERS);
+    monitoring.allowListed = true;
+    assert.deepEqual(await t.stage.run(monitoring, t.deps), { kind: 'pass' }, 'allow-listed: no automatic action');
     // Same program, other query token and other IP: same shape.
     assert.equal((await t.stage.run(ctx(BOT_HEADERS, '/recherche', 'q=zz9'), t.deps)).kind, 'challenge');
   });

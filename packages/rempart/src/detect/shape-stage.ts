@@ -6,7 +6,7 @@ import { requestShape } from './facts.ts';
 // The per-shape stage: in elevated/under-attack, requests whose shape the detector ranked as
 // over-represented are challenged, rate-limited (GCRA keyed on the shape, summed across every IP of the
 // botnet) or blocked, as the detector's escalation says. Clients in the priority lane (a valid clearance
-// or a logged-in session, known before the attack) are never shape-limited. In normal mode, or when no
+// or a logged-in session, known before the attack) and allow-listed clients are never shape-limited. In normal mode, or when no
 // shape is flagged, the stage costs one map-size check.
 
 export interface ShapeStageOptions {
@@ -27,7 +27,8 @@ export function createShapeStage(detector: Detector, opts: ShapeStageOptions): S
     name: 'detect',
     run(ctx, deps) {
       const shapes = detector.snapshot.shapes;
-      if (shapes.size === 0) return PASS;
+      // Allow-listed clients (monitoring, partners) are out of every automatic action, as out of limits and bans.
+      if (shapes.size === 0 || ctx.allowListed === true) return PASS;
       const a = shapes.get(requestShape(ctx).shapeKey);
       if (a === undefined || opts.isPriority(ctx)) return PASS;
       a.hits.n++;
