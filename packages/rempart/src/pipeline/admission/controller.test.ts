@@ -124,3 +124,21 @@ test('stage: Retry-After defaults to the running config (admission.retry_after_s
   assert.deepEqual(v, { kind: 'limit', status: 503, rule: 'admission/shed-bulk', retryAfterS: 4 });
   c.close();
 });
+
+test('a reload resizes the queue: waiters are kept in serve order, a smaller queue sheds the lowest class', async () => {
+  const { clock, c } = setup();
+  const a = c.acquire('normal', clock.mono()) as Ticket;
+  c.acquire('normal', clock.mono());
+  const bulk = c.acquire('bulk', clock.mono());
+  const crit = c.acquire('critical', clock.mono());
+  c.reconfigure({ ...SETTINGS, queueSize: 1 });
+  assert.deepEqual(await bulk, { shed: true, cls: 'bulk', reason: 'queue-full' });
+  assert.equal(c.state().queued.critical, 1);
+  c.reconfigure({ ...SETTINGS, queueSize: 4 });
+  for (let i = 0; i < 3; i++) assert.ok(c.acquire('normal', clock.mono()) instanceof Promise, 'room for more');
+  assert.equal(c.state().queued.normal, 3);
+  c.release(a, 'done', 10);
+  const served = await crit;
+  assert.ok(!isShed(served) && served.cls === 'critical');
+  c.close();
+});

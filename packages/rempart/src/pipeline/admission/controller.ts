@@ -66,7 +66,7 @@ export class AdmissionController {
   readonly upstream: string;
   readonly #clock: Clock;
   readonly #gradient: GradientLimit;
-  readonly #queue: AdmissionQueue<Entry>;
+  #queue: AdmissionQueue<Entry>;
   #inFlight = 0;
   readonly #shedCount: Record<RouteClass, number> = { critical: 0, normal: 0, static: 0, bulk: 0 };
   #abandoned = 0;
@@ -83,10 +83,28 @@ export class AdmissionController {
     this.#queue = new AdmissionQueue<Entry>(s.queueSize, s.deadlineMs);
   }
 
-  /** Config reload: new bounds and deadlines; learned limit and waiting requests are kept. */
+  /** Config reload: new bounds, deadlines and queue size; learned limit and waiting requests are kept. */
   reconfigure(s: AdmissionSettings): void {
     this.#gradient.reconfigure(gradientParams(s));
     this.#queue.setDeadlines(s.deadlineMs);
+    if (s.queueSize !== this.#queue.capacity) this.#resize(s);
+  }
+
+  /** Waiters move to a queue of the new size in serve order: a smaller one sheds the lowest classes first. */
+  #resize(s: AdmissionSettings): void {
+    const old = this.#queue;
+    const now = this.#clock.mono();
+    this.#queue = new AdmissionQueue<Entry>(s.queueSize, s.deadlineMs);
+    for (let w = old.shift(now, this.#onStale); w !== undefined; w = old.shift(now, this.#onStale)) {
+      const pushed = this.#queue.push(w);
+      if (!pushed.accepted) {
+        this.#shedCount[w.cls]++;
+        w.resolve(shedOf(w.cls, 'queue-full'));
+      } else if (pushed.evicted !== undefined) {
+        this.#shedCount[pushed.evicted.cls]++;
+        pushed.evicted.resolve(shedOf(pushed.evicted.cls, 'evicted'));
+      }
+    }
   }
 
   get limit(): number {
