@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
+import { checkProof } from '../../../rempart/src/pipeline/challenge/pow.ts';
 import { Collector } from '../measure/collector.ts';
 import { rempartSolver } from './rempart-solver.ts';
 import { startLegitUsers } from './users.ts';
 
 // Legit users facing the challenge protocol (401 + WWW-Authenticate: Rempart-PoW, proof traded at the verify
 // endpoint for a clearance header). The server here checks real proofs of work; the solver must pass it.
-
-function zeroBits(h: Buffer): number {
-  let n = 0;
-  for (const b of h) {
-    if (b === 0) n += 8;
-    else return n + Math.clz32(b) - 24;
-  }
-  return n;
-}
 
 describe('legit users solve the challenge through the protocol', () => {
   const servers: http.Server[] = [];
@@ -35,8 +26,7 @@ describe('legit users solve the challenge through the protocol', () => {
       req.resume();
       if (req.url === '/.rempart/verify') {
         const [challenge, n] = String(req.headers['rempart-proof'] ?? '').split(':');
-        const ok =
-          challenge?.startsWith('c-') && zeroBits(createHash('sha256').update(`${challenge}:${n}`).digest()) >= 8;
+        const ok = challenge?.startsWith('c-') && checkProof(challenge, n ?? '', 8);
         if (!ok) {
           res.writeHead(403).end();
           return;
