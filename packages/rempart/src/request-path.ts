@@ -7,6 +7,7 @@ import { type BodyGuard, guardBody } from './listeners/slow-guard.ts';
 import { type DecisionRing, worthRecording } from './obs/decisions.ts';
 import type { RempartLog } from './obs/log.ts';
 import type { Metrics } from './obs/metrics.ts';
+import { allowRuleOf } from './pipeline/access/stage.ts';
 import type { MicroCache } from './pipeline/cache/micro-cache.ts';
 import type { ChallengeModule } from './pipeline/challenge/stage.ts';
 import { newCtx } from './pipeline/context.ts';
@@ -78,6 +79,7 @@ export function createRequestPath(p: RequestPathParts): RequestHandler {
           status,
           verdict: verdict.kind,
           rule: verdict.kind === 'pass' ? undefined : verdict.rule,
+          allow: allowRuleOf(ctx),
           cache: ctx.cache,
           ms: Math.round(seconds * 1e4) / 10,
         },

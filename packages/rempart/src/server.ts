@@ -101,7 +101,12 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const deps: Deps = { clock, store, policy: compilePolicy(config), snapshot: QUIET };
 
   const makeUpstreams = (c: Config): Upstreams =>
-    createUpstreams(c.upstreams, { clock, log: log.logger, trustedProxies: c.trusted_proxies });
+    createUpstreams(c.upstreams, {
+      clock,
+      log: log.logger,
+      trustedProxies: c.trusted_proxies,
+      stripHeaders: () => deps.policy.access.stripHeaders,
+    });
   const makeCache = (c: Config): MicroCache =>
     createMicroCache(c.cache, clock, { modePolicy: () => detector?.snapshot.policy.cache ?? 'normal' });
   const makeSessions = (c: Config): KnownSessions =>

@@ -32,6 +32,7 @@ export function explainDecision(r: DecisionRecord) {
       rule: t.rule ?? null,
       mode: t.dryRun === undefined ? 'enforce' : 'dry-run',
       would_have: t.dryRun ?? null,
+      ...(t.detail === undefined ? {} : { detail: t.detail }),
       ms: t.ms,
     })),
   };

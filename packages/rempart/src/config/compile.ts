@@ -33,7 +33,10 @@ export function compilePolicy(config: Config): Policy {
   return {
     config,
     identity: compileIdentity(config),
-    access: compileAccess(config.access.allow, config.access.deny),
+    access: compileAccess(config.access.allow, config.access.deny, {
+      tokens: config.access.allow_tokens,
+      mtlsListeners: config.listeners.filter((l) => l.tls?.allow_client_certs === true).map((l) => l.name),
+    }),
     limits,
     routes: compileRoutes(config, limits),
     autoBan: compileAutoBan(config.auto_ban),

@@ -81,6 +81,21 @@ function resolveEnv(
   return value;
 }
 
+/** Headers the gateway itself reads or rewrites: they cannot carry an allow token (which is stripped). */
+const RESERVED_TOKEN_HEADERS = new Set([
+  'host',
+  'cookie',
+  'connection',
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'forwarded',
+  'x-request-id',
+  'via',
+]);
+
 /** Checks zod cannot express: cross references, CIDR syntax, regex compilation. */
 function semanticIssues(c: Config): { path: PathKey[]; message: string }[] {
   const out: { path: PathKey[]; message: string }[] = [];
@@ -91,6 +106,32 @@ function semanticIssues(c: Config): { path: PathKey[]; message: string }[] {
     seen.add(l.name);
     if (l.protocol === 'https' && !l.tls)
       out.push({ path: ['listeners', i], message: 'protocol https needs tls.cert and tls.key' });
+    if (l.tls?.allow_client_certs === true && l.tls.client_ca === undefined)
+      out.push({ path: ['listeners', i, 'tls', 'allow_client_certs'], message: 'allow_client_certs needs client_ca' });
+    if (l.protocol !== 'https' && l.tls?.client_ca !== undefined)
+      out.push({ path: ['listeners', i, 'tls', 'client_ca'], message: 'client_ca needs protocol https' });
+  });
+  const tokenNames = new Set<string>();
+  const tokenKeys = new Map<string, number>();
+  c.access.allow_tokens.forEach((t, i) => {
+    if (tokenNames.has(t.name))
+      out.push({ path: ['access', 'allow_tokens', i, 'name'], message: `duplicate token name "${t.name}"` });
+    tokenNames.add(t.name);
+    const header = t.header.toLowerCase();
+    if (RESERVED_TOKEN_HEADERS.has(header))
+      out.push({
+        path: ['access', 'allow_tokens', i, 'header'],
+        message: `"${header}" is read or rewritten by the gateway; use a header of its own (e.g. x-rempart-partner)`,
+      });
+    // Never the secret in a message: only which entries collide.
+    const key = `${header}\n${t.token}`;
+    const same = tokenKeys.get(key);
+    if (same !== undefined)
+      out.push({
+        path: ['access', 'allow_tokens', i, 'token'],
+        message: `same header and token as access.allow_tokens[${same}]`,
+      });
+    else tokenKeys.set(key, i);
   });
   c.routes.forEach((r, i) => {
     if (r.upstream && !upstreams.has(r.upstream)) {

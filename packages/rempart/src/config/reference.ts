@@ -138,8 +138,8 @@ function rowCells(r: Row): string[] {
   const rules: string[] = [];
   if (r.required) rules.push('required');
   if (r.tableOf !== undefined) {
-    if (r.node.description !== undefined) rules.push(r.node.description);
     rules.push(`keys in the ${code(r.tableOf)} table below`);
+    if (r.node.description !== undefined) rules.push(r.node.description);
   } else rules.push(...valueRules(r.node));
   const def = r.node.default === undefined ? '' : code(json(r.node.default));
   return [code(r.path), typeOf(r.node), def, rules.join('; ')].map(cell);

@@ -3,9 +3,11 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import type { LimitsConfig, ListenerConfig } from '../config/schema.ts';
 import { newDecisionId } from '../core/decision-id.ts';
 import { type CidrSet, normaliseIp } from '../core/ip-prefix.ts';
+import type { ClientCert } from '../pipeline/access/decide.ts';
 import { rawErrorResponse } from '../pipeline/respond.ts';
 import { ConnGuard } from './conn-guard.ts';
 import { h2ServerOptions, watchSession } from './h2-budget.ts';
@@ -16,12 +18,16 @@ import { httpTimeouts } from './slow-guard.ts';
 // One public listener. A plain net.Server accepts every TCP connection so the connection caps and the
 // PROXY protocol run before any TLS or HTTP work; accepted sockets are then handed to an HTTP/1.1 server
 // (protocol http) or an HTTP/2 secure server that also speaks HTTP/1.1 over TLS (protocol https).
+// With tls.client_ca the TLS server asks for a client certificate without requiring one; a connection whose
+// certificate chains to that CA carries the fact (ConnInfo.clientCert) to each of its requests.
 
 export interface ConnInfo {
   /** Client address, normalised; taken from the PROXY v2 header when enabled and the peer is trusted. */
   peerIp: string;
   tls: boolean;
   listener: string;
+  /** The connection's client certificate chains to tls.client_ca (https listeners with client_ca only). */
+  clientCert?: ClientCert;
 }
 
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
@@ -83,11 +89,16 @@ export function createPublicListener(
     return { peerIp: normaliseIp(s.remoteAddress ?? ''), tls: isTls, listener: cfg.name };
   }
 
+  const verifiesClients = isTls && cfg.tls?.client_ca !== undefined;
+
   /** The TLS socket's transport is the object we handed over (via Node's TLSWrap parent link). */
   function tlsInfo(tlsSocket: Socket): ConnInfo {
     const parent = (tlsSocket as Socket & { _handle?: { _parentWrap?: { stream?: object } } })._handle?._parentWrap;
     const found = parent ? (infoOf.get(parent) ?? (parent.stream && infoOf.get(parent.stream))) : undefined;
-    return found ?? fallbackInfo(tlsSocket);
+    const info = found ?? fallbackInfo(tlsSocket);
+    // Read once per connection, after the handshake (first request, or the HTTP/2 session).
+    if (!verifiesClients || (tlsSocket as TLSSocket).authorized !== true) return info;
+    return { ...info, clientCert: { listener: cfg.name, cn: subjectCn(tlsSocket as TLSSocket) } };
   }
 
   function requestInfo(req: AnyRequest): ConnInfo {
@@ -114,6 +125,10 @@ export function createPublicListener(
         allowHTTP1: true,
         cert: readFileSync(cfg.tls.cert),
         key: readFileSync(cfg.tls.key),
+        // Asked, not required: a browser without a certificate connects as usual (and is not allow-listed).
+        ...(cfg.tls.client_ca === undefined
+          ? {}
+          : { ca: readFileSync(cfg.tls.client_ca), requestCert: true, rejectUnauthorized: false }),
         ALPNProtocols: ['h2', 'http/1.1'],
         maxHeaderSize: limits.max_header_bytes,
         handshakeTimeout: limits.header_timeout_ms,
@@ -308,6 +323,13 @@ function applyHttpLimits(server: http.Server | http2.Http2SecureServer, limits: 
       maxHeaderListSize: limits.h2.max_header_list_bytes,
     });
   }
+}
+
+/** The first subject CN of the peer certificate, at most 64 characters (X.509's bound); "" when none. */
+function subjectCn(s: TLSSocket): string {
+  const cn: unknown = s.getPeerCertificate().subject?.CN;
+  const first = Array.isArray(cn) ? cn[0] : cn;
+  return typeof first === 'string' ? first.slice(0, 64) : '';
 }
 
 /** A duplex over `socket` that first yields `prefix` (bytes read past the PROXY header). */

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Clock } from '../core/clock.ts';
 import { newDecisionId } from '../core/decision-id.ts';
 import { normaliseIp } from '../core/ip-prefix.ts';
+import type { ClientCert } from './access/decide.ts';
 import type { RequestCtx } from './types.ts';
 
 // One RequestCtx per request, made at accept. Cheap by design: the target is split once at the first "?"
@@ -19,6 +20,8 @@ export interface ConnInfo {
   /** TCP peer, or the address a trusted PROXY protocol header gave. */
   readonly peerIp: string;
   readonly tls: boolean;
+  /** The client certificate verified by the listener (tls.client_ca), when there is one. */
+  readonly clientCert?: ClientCert;
 }
 
 function versionOf(v: string): RequestCtx['httpVersion'] {
@@ -50,6 +53,7 @@ export function newCtx(req: IncomingLike, info: ConnInfo, clock: Clock): Request
     httpVersion: versionOf(req.httpVersion),
     tls: info.tls,
     peerIp: normaliseIp(info.peerIp),
+    clientCert: info.clientCert,
     trace: [],
   };
 }

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Policy } from '../config/compile.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Store } from '../state/store.ts';
+import type { ClientCert } from './access/decide.ts';
 
 // The four verdict kinds of the request path. A stage returns one; respond.ts alone turns it into bytes.
 export type Verdict =
@@ -25,6 +26,8 @@ export interface TraceLine {
   rule?: string;
   /** Rule matched but in dry-run: what it would have done. */
   dryRun?: Verdict['kind'];
+  /** A fact for the explain API that is no metric label (e.g. the client certificate's cn=…). */
+  detail?: string;
   ms: number;
 }
 
@@ -43,6 +46,8 @@ export interface RequestCtx {
   readonly tls: boolean;
   /** The TCP peer address (normalised). */
   readonly peerIp: string;
+  /** Set by the listener when the connection's client certificate chains to the listener's tls.client_ca. */
+  readonly clientCert?: ClientCert;
   /** Written by identity/ only. */
   client?: { ip: string; prefix: string };
   /** Written by route matching before the pipeline runs. */

@@ -56,6 +56,14 @@ describe('request headers', () => {
     assert.deepEqual(m.get('set-cookie'), ['a=1', 'b=2']);
   });
 
+  it('drops the allow-token headers (strip), keeps the rest', () => {
+    const src: IncomingHttpHeaders = { 'x-rempart-partner': 'secret-0123456789abcdef', accept: '*/*' };
+    const m = asMap(buildRequestHeaders(src, ctx, { peerTrusted: true, strip: new Set(['x-rempart-partner']) }));
+    assert.equal(m.has('x-rempart-partner'), false);
+    assert.deepEqual(m.get('accept'), ['*/*']);
+    assert.equal(asMap(buildRequestHeaders(src, ctx, { peerTrusted: false })).has('x-rempart-partner'), true);
+  });
+
   it('maps h2 pseudo-headers: :authority becomes host, the rest are dropped', () => {
     const src = {
       ':method': 'GET',

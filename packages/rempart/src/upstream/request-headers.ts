@@ -12,6 +12,8 @@ export interface ForwardFacts {
   peerTrusted: boolean;
   /** Longest incoming X-Request-Id kept from a trusted proxy; longer ones are replaced by ours. */
   maxRequestIdLength?: number;
+  /** Lowercased names never sent on (access.allow_tokens headers: a partner's secret stays at the gateway). */
+  strip?: ReadonlySet<string>;
 }
 
 const OWN = new Set(['x-forwarded-for', 'x-forwarded-proto', 'forwarded', 'x-request-id', 'via']);
@@ -36,6 +38,7 @@ export function buildRequestHeaders(
 ): string[] {
   const out: string[] = [];
   const named = connectionTokens(src.connection);
+  const strip = facts.strip !== undefined && facts.strip.size > 0 ? facts.strip : undefined;
   let host: string | undefined;
   for (const name in src) {
     const value = src[name];
@@ -44,7 +47,7 @@ export function buildRequestHeaders(
       host ??= first(value);
       continue;
     }
-    if (isHopByHop(name) || OWN.has(name) || named?.has(name)) continue;
+    if (isHopByHop(name) || OWN.has(name) || named?.has(name) || strip?.has(name)) continue;
     if (name === 'host') {
       host = first(value);
       continue;

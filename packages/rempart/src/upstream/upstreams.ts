@@ -43,6 +43,8 @@ export interface UpstreamsOptions {
   log?: UpstreamLog;
   /** config.trusted_proxies: peers whose X-Forwarded-*, Forwarded and X-Request-Id are extended, not replaced. */
   trustedProxies?: readonly string[];
+  /** Request headers never sent to an origin (the access tokens' headers); read per request, so reloads apply. */
+  stripHeaders?: () => ReadonlySet<string>;
   /** Requests waiting for a free origin connection, per upstream, beyond which new ones get a fast 503. */
   queueLimit?: number;
   /** Passive ejection back-off: first ejection, and the cap as it doubles. */
@@ -309,6 +311,11 @@ export function createUpstreams(configs: readonly UpstreamConfig[], opts: Upstre
   const map = new Map<string, Upstream>();
   for (const c of configs) map.set(c.name, new Upstream(c, opts));
   const trusted = new CidrSet(opts.trustedProxies ?? []);
+  const stripHeaders = opts.stripHeaders;
+  const factsOf = (ctx: RequestCtx) => ({
+    peerTrusted: trusted.match(ctx.peerIp) !== undefined,
+    strip: stripHeaders?.(),
+  });
 
   function forward(
     name: string,
@@ -336,7 +343,7 @@ export function createUpstreams(configs: readonly UpstreamConfig[], opts: Upstre
     const dispatchOpts: Dispatcher.DispatchOptions = {
       path: up.basePath + ctx.path + (ctx.query === '' ? '' : '?' + ctx.query),
       method: ctx.method as Dispatcher.HttpMethod,
-      headers: buildRequestHeaders(req.headers, ctx, { peerTrusted: trusted.match(ctx.peerIp) !== undefined }),
+      headers: buildRequestHeaders(req.headers, ctx, factsOf(ctx)),
       body,
     };
     return new Promise<ForwardResult>((resolve) => {
@@ -352,8 +359,7 @@ export function createUpstreams(configs: readonly UpstreamConfig[], opts: Upstre
       dispatcher: up.dispatcher,
       headersTimeoutMs: up.cfg.headers_timeout_ms,
       bodyTimeoutMs: up.cfg.body_timeout_ms,
-      requestHeaders: (ctx) =>
-        buildRequestHeaders(ctx.headers, ctx, { peerTrusted: trusted.match(ctx.peerIp) !== undefined }),
+      requestHeaders: (ctx) => buildRequestHeaders(ctx.headers, ctx, factsOf(ctx)),
     });
     fetchers.set(up.name, (ctx, r) => {
       if (up.closed || healthStatus(up.health, opts.clock.mono()) !== 'up')

@@ -4,41 +4,72 @@ import { z } from 'zod';
 
 export const cacheRouteSchema = z
   .object({
-    /** Route name (routes[].name). */
-    route: z.string().min(1),
-    /** Freshness when the origin says nothing; an origin max-age/s-maxage can only shorten it. */
-    ttl_s: z.number().positive().max(3600).default(2),
-    /** Query parameters kept in the cache key (sorted); every other parameter is dropped, key and upstream alike. */
-    query_allow: z.array(z.string().min(1)).default([]),
-    /** Serve stale at once and refresh in the background for this long after expiry. */
-    stale_while_revalidate_s: z.number().nonnegative().default(5),
-    /** Serve stale when the origin fails or the gateway is under attack, for this long after expiry. */
-    stale_if_error_s: z.number().nonnegative().default(300),
-    /** Cache for requests carrying cookies (the response must still have no Set-Cookie and not be private). */
-    ignore_request_cookies: z.boolean().default(false),
+    route: z.string().min(1).describe('Route name (`routes[].name`); one policy per route.'),
+    ttl_s: z
+      .number()
+      .positive()
+      .max(3600)
+      .default(2)
+      .describe('Freshness, in seconds; an origin max-age or s-maxage can only shorten it.'),
+    query_allow: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Query parameters kept in the cache key (sorted); every other parameter is dropped, from the key and from the request sent to the origin alike.',
+      ),
+    stale_while_revalidate_s: z
+      .number()
+      .nonnegative()
+      .default(5)
+      .describe(
+        "Seconds after expiry an entry is still served at once while it is refreshed in the background, unless the origin's stale-while-revalidate says otherwise.",
+      ),
+    stale_if_error_s: z
+      .number()
+      .nonnegative()
+      .default(300)
+      .describe(
+        "Seconds after expiry an entry is still served when the origin fails (or at once in a stale-first mode), unless the origin's stale-if-error says otherwise.",
+      ),
+    ignore_request_cookies: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Cache for requests that carry cookies too (the response must still have no Set-Cookie and not be private).',
+      ),
   })
   .strict();
 
 export const cacheSchema = z
   .object({
-    enabled: z.boolean().default(true),
-    /** Total bytes held (bodies + headers + keys); least recently used entries go first. */
+    enabled: z.boolean().default(true).describe('Off: nothing is served from the micro-cache.'),
     max_bytes: z
       .number()
       .int()
       .positive()
-      .default(64 * 1024 * 1024),
-    /** Bigger responses are streamed through, never held. */
+      .default(64 * 1024 * 1024)
+      .describe('Total bytes held (bodies, headers and keys); least recently used entries go first.'),
     max_object_bytes: z
       .number()
       .int()
       .positive()
-      .default(1024 * 1024),
-    /** Concurrent distinct misses coalesced at most; beyond, requests bypass the cache. */
-    max_flights: z.number().int().positive().default(10_000),
-    /** How long a key whose response was not cacheable skips the single-flight queue. */
-    pass_ttl_s: z.number().positive().default(10),
-    routes: z.array(cacheRouteSchema).default([]),
+      .default(1024 * 1024)
+      .describe('Largest response stored, in bytes; bigger ones are streamed through, never held.'),
+    max_flights: z
+      .number()
+      .int()
+      .positive()
+      .default(10_000)
+      .describe('Distinct misses fetched from the origin at once at most; beyond, requests bypass the cache.'),
+    pass_ttl_s: z
+      .number()
+      .positive()
+      .default(10)
+      .describe('Seconds a key whose response was not cacheable (or too large) bypasses the cache.'),
+    routes: z
+      .array(cacheRouteSchema)
+      .default([])
+      .describe('Cache policies, one per route; requests with an Authorization header are never cached.'),
   })
   .strict();
 

@@ -7,64 +7,159 @@ const classList = z.array(z.enum(['critical', 'normal', 'bulk', 'static']));
 
 export const challengeSchema = z
   .object({
-    enabled: z.boolean().default(true),
-    /** Current HMAC key (≥ 32 chars) and the previous one, still accepted while clearances signed with it live. */
-    secret: z.string().min(32).optional(),
-    previous_secret: z.string().min(32).optional(),
-    /** Route classes challenged without clearance, per mode. */
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Off: the challenge stage lets every request through (`block_score` included); detection's per-shape challenges still apply.",
+      ),
+    secret: z
+      .string()
+      .min(32)
+      .optional()
+      .describe(
+        'HMAC key signing challenges and clearances; write it `env:NAME`. Without it a random key per process: clearances end on restart and are not shared by instances.',
+      ),
+    previous_secret: z
+      .string()
+      .min(32)
+      .optional()
+      .describe('The previous key, still accepted while the tokens signed with it live (key rotation).'),
     classes: z
       .object({
-        normal: classList.default([]),
-        elevated: classList.default(['bulk']),
-        'under-attack': classList.default(['critical', 'normal', 'bulk']),
+        normal: classList.default([]).describe('Route classes challenged in normal mode.'),
+        elevated: classList.default(['bulk']).describe('Route classes challenged in elevated mode.'),
+        'under-attack': classList
+          .default(['critical', 'normal', 'bulk'])
+          .describe('Route classes challenged in under-attack mode.'),
       })
       .strict()
-      .prefault({}),
-    /** Client score (0..1, from detection) at or above which a client is challenged in any mode / blocked. */
-    challenge_score: z.number().min(0).max(1).default(0.5),
-    block_score: z.number().min(0).max(1).default(0.95),
-    /** Leading zero bits of SHA-256 asked for: base, and the cap whatever the suspicion. */
+      .prefault({})
+      .describe('Route classes challenged without a valid clearance, per mode.'),
+    challenge_score: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe(
+        'Client score (0 to 1, from `detect.score`) at or above which a request without a valid clearance is challenged, in any mode.',
+      ),
+    block_score: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.95)
+      .describe('Client score at or above which a request is refused with 403, clearance or not.'),
     difficulty: z
       .object({
-        base: z.number().int().min(1).max(32).default(14),
-        max: z.number().int().min(1).max(32).default(20),
-        /** A challenge must never take longer than this on a median device (measured from reported solve times). */
-        max_solve_ms: z.number().int().positive().default(8_000),
+        base: z
+          .number()
+          .int()
+          .min(1)
+          .max(32)
+          .default(14)
+          .describe(
+            'Bits asked in normal mode at score 0; elevated adds 1, under-attack 2, the score up to 4 and pressure up to 2.',
+          ),
+        max: z
+          .number()
+          .int()
+          .min(1)
+          .max(32)
+          .default(20)
+          .describe('Most bits asked, whatever the mode, score and pressure.'),
+        max_solve_ms: z
+          .number()
+          .int()
+          .positive()
+          .default(8_000)
+          .describe(
+            'Longest a challenge should take on a median device: the bits asked are capped from the solve times clients report.',
+          ),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Proof-of-work difficulty, in leading zero bits of SHA-256.'),
     clearance: z
       .object({
-        ttl_s: z.number().int().positive().default(1_800),
-        /** Requests one clearance may make before it must be earned again. */
-        budget: z.number().int().positive().max(1_000_000).default(2_000),
+        ttl_s: z
+          .number()
+          .int()
+          .positive()
+          .default(1_800)
+          .describe("Lifetime of a clearance, in seconds (also the cookie's Max-Age)."),
+        budget: z
+          .number()
+          .int()
+          .positive()
+          .max(1_000_000)
+          .default(2_000)
+          .describe(
+            'Requests one clearance may make before it must be earned again; a clearance earned without JavaScript gets a tenth.',
+          ),
         cookie: z
           .string()
           .regex(/^[A-Za-z0-9_-]+$/)
-          .default('__rempart'),
-        /** Force the Secure flag even on cleartext listeners (behind a TLS-terminating balancer). */
-        secure: z.boolean().default(true),
+          .default('__rempart')
+          .describe('Name of the clearance cookie.'),
+        secure: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Set the Secure flag even on cleartext listeners (behind a TLS-terminating balancer); when false, only on https listeners.',
+          ),
       })
       .strict()
-      .prefault({}),
-    /** How long a challenge may stay unsolved. */
-    challenge_ttl_s: z.number().int().positive().default(300),
-    /** No-JS path: seconds a person waits before the signed ticket turns valid. */
-    nojs_wait_s: z.number().int().min(1).max(60).default(5),
-    /** POST bodies up to this size are kept in the challenge page and resubmitted after solving. */
-    max_form_bytes: z.number().int().nonnegative().max(262_144).default(32_768),
-    /** Bounded memories: used challenge nonces, clearance request counters. */
-    max_tracked: z.number().int().positive().default(200_000),
+      .prefault({})
+      .describe(
+        "What a solved challenge earns: a signed token (cookie, or the rempart-clearance header) bound to the client's /24 or /64 and User-Agent.",
+      ),
+    challenge_ttl_s: z
+      .number()
+      .int()
+      .positive()
+      .default(300)
+      .describe('Seconds a challenge (and its no-JavaScript ticket) stays valid to be solved.'),
+    nojs_wait_s: z
+      .number()
+      .int()
+      .min(1)
+      .max(60)
+      .default(5)
+      .describe(
+        'Without JavaScript: seconds a person waits before the signed ticket turns valid and earns a clearance.',
+      ),
+    max_form_bytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(262_144)
+      .default(32_768)
+      .describe(
+        'A urlencoded POST body up to this many bytes is kept in the challenge page and resubmitted after solving; a larger one must be sent again by the user.',
+      ),
+    max_tracked: z
+      .number()
+      .int()
+      .positive()
+      .default(200_000)
+      .describe('Capacity of each bounded memory: used challenge and ticket ids, clearance request counts.'),
     branding: z
       .object({
-        name: z.string().max(80).default('Rempart'),
-        /** Same-origin path or data: URL (the page's CSP allows nothing else). */
-        logo: z.string().max(4_096).optional(),
-        message_fr: z.string().max(300).optional(),
-        message_en: z.string().max(300).optional(),
+        name: z.string().max(80).default('Rempart').describe('Service name shown on the challenge page.'),
+        logo: z
+          .string()
+          .max(4_096)
+          .optional()
+          .describe(
+            "Logo shown instead of the name: a same-origin path or a data: URL (the page's CSP allows nothing else).",
+          ),
+        message_fr: z.string().max(300).optional().describe("French text replacing the page's default explanation."),
+        message_en: z.string().max(300).optional().describe("English text replacing the page's default explanation."),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('What the challenge page shows.'),
   })
   .strict();
 
