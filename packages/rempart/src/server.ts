@@ -167,7 +167,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
           controllers: admission,
           clock,
           cached: (ctx) => cache.has(ctx),
-          shedBulk: () => detector?.snapshot.policy.shed_bulk === true,
+          shedBulk: () => detector?.snapshot.policy.shed_bulk === true && detector.snapshot.engaged === true,
           priority: isPriority,
         }),
       }),

@@ -58,6 +58,14 @@ export const detectSchema = z
       .max(10_000)
       .default(1_000)
       .describe('How often signals are computed and the mode decided.'),
+    engage_pressure: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe(
+        'Origin pressure (0 to 1, `rempart_detect_pressure_ratio`) from which elevated/under-attack turn on their mode-wide measures (the `challenge.classes` of the mode, `shed_bulk`); below it only the per-shape actions meet the flood, so people are not asked for a proof of work while the origin copes. A pinned mode engages them at once; they stay on until the mode returns to normal. 0: at once.',
+      ),
     warmup_ticks: z
       .number()
       .int()

@@ -215,6 +215,26 @@ describe('detector: traces', () => {
     assert.equal(s.pressure, 0.95);
   });
 
+  it('mode-wide measures engage with origin pressure, stay latched, and end with the episode', () => {
+    const t = setup();
+    t.warm();
+    let s = t.second(200, 4_000);
+    s = t.second(200, 4_000);
+    assert.equal(s.mode, 'under-attack');
+    assert.equal(s.engaged, false, 'origin coping: per-shape actions alone');
+    t.gauges.originInflight = 60;
+    t.gauges.originLimit = 100;
+    s = t.second(200, 4_000);
+    assert.equal(s.engaged, true);
+    t.gauges.originInflight = 5;
+    s = t.second(200, 4_000);
+    assert.equal(s.engaged, true, 'latched: does not flap with the pressure it relieves');
+    for (let i = 0; i < 90 && s.mode !== 'normal'; i++) s = t.second(200);
+    assert.equal(s.mode, 'normal');
+    assert.equal(s.engaged, false);
+    assert.equal(t.d.pin('elevated').engaged, true, 'a pin engages at once');
+  });
+
   it('operator pin overrides the signals until released', () => {
     const t = setup();
     t.warm();

@@ -143,6 +143,8 @@ export function createDetector(cfg: DetectConfig, clock: Clock, opts: DetectorOp
     enter: GroupLevels;
     stay: GroupLevels;
   };
+  // Latched per episode, so the mode-wide measures do not flap with the pressure they relieve.
+  let engaged = false;
   let snapshot = build(0, new Map());
 
   function policyOf(m: Mode): ModePolicyConfig {
@@ -150,10 +152,13 @@ export function createDetector(cfg: DetectConfig, clock: Clock, opts: DetectorOp
   }
 
   function build(pressure: number, shapes: Map<string, ShapeAction>): DetectorSnapshot {
+    if (state.mode === 'normal') engaged = false;
+    else if (state.pinned || pressure >= cfg.engage_pressure) engaged = true;
     return Object.freeze({
       mode: state.mode,
       pressure,
       pinned: state.pinned,
+      engaged,
       since: state.since,
       tick: tickNo,
       signals: Object.freeze({ ...lastSignals }),

@@ -86,6 +86,12 @@ export interface DetectSnapshot {
   readonly pressure: number;
   /** Operator pinned the mode through the admin API. */
   readonly pinned: boolean;
+  /**
+   * Mode-wide measures (class challenges, bulk shedding) are on: the mode was pinned, or the origin's pressure
+   * reached `detect.engage_pressure` since the mode left normal (latched until it returns). Until then the
+   * per-shape actions alone meet the flood. Absent: a publisher that does not gate (engaged outside normal).
+   */
+  readonly engaged?: boolean;
   readonly since: number;
 }
 

@@ -17,6 +17,7 @@ const base: ChallengeFacts = {
   allowListed: false,
   clearance: 'none',
   pressure: 0,
+  classWide: true,
 };
 
 const cases: [string, Partial<ChallengeFacts>, Partial<ChallengeParams>, string, string?, number?][] = [
@@ -28,6 +29,19 @@ const cases: [string, Partial<ChallengeFacts>, Partial<ChallengeParams>, string,
     'challenge',
     'challenge/under-attack-critical',
     16,
+  ],
+  [
+    'under attack before the origin feels it: class-wide challenges wait (shape actions meet the flood)',
+    { mode: 'under-attack', classWide: false },
+    {},
+    'pass',
+  ],
+  [
+    'under attack, not engaged, but a suspicious client: still challenged',
+    { mode: 'under-attack', classWide: false, score: 0.6 },
+    {},
+    'challenge',
+    'challenge/score',
   ],
   ['under attack with valid clearance: pass (no loop)', { mode: 'under-attack', clearance: 'valid' }, {}, 'pass'],
   ['under attack, static assets: pass', { mode: 'under-attack', routeClass: 'static' }, {}, 'pass'],

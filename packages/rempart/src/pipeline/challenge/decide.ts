@@ -13,6 +13,12 @@ export interface ChallengeFacts {
   readonly clearance: ClearanceState;
   /** 0..1 load from the detection snapshot. */
   readonly pressure: number;
+  /**
+   * The mode's class-wide challenges apply: always in normal mode; in elevated/under-attack once the detector
+   * says its measures are engaged (snapshot.engaged: pinned, or origin pressure high). Before that, the
+   * per-shape actions alone meet the flood and people are not asked for a proof of work.
+   */
+  readonly classWide: boolean;
 }
 
 export interface ChallengeParams {
@@ -42,7 +48,7 @@ export function decide(f: ChallengeFacts, p: ChallengeParams): Verdict {
   let rule: string | undefined;
   if (f.clearance === 'spent') rule = 'challenge/clearance-spent';
   else if (f.score >= p.challengeScore) rule = 'challenge/score';
-  else if (p.classes[f.mode].includes(f.routeClass)) rule = `challenge/${f.mode}-${f.routeClass}`;
+  else if (f.classWide && p.classes[f.mode].includes(f.routeClass)) rule = `challenge/${f.mode}-${f.routeClass}`;
   if (rule === undefined) return PASS;
   return { kind: 'challenge', rule, difficulty: difficulty(f, p) };
 }

@@ -161,3 +161,14 @@ test('behind a trusted proxy, the endpoint checks the proof against the forwarde
   assert.equal(m.handleChallengeEndpoint({} as never, out, verifyCtx, deps), true);
   assert.equal(status, 200);
 });
+
+test("the mode's class-wide challenges wait until the detector engages the mode's measures", () => {
+  const { m, deps, ctx } = setup();
+  const kind = (mode: Mode, engaged: boolean | undefined) => {
+    deps.snapshot = { mode, pressure: 0, pinned: false, engaged, since: 0 };
+    return (m.stage.run(ctx(), deps) as { kind: string }).kind;
+  };
+  assert.equal(kind('under-attack', false), 'pass', 'origin coping: per-shape actions alone');
+  assert.equal(kind('under-attack', true), 'challenge');
+  assert.equal(kind('under-attack', undefined), 'challenge', 'a publisher that does not gate');
+});

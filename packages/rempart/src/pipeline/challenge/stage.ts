@@ -178,6 +178,7 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
           routeClass: ctx.routeClass ?? ctx.route?.routeClass ?? 'normal',
           mode: snap.mode,
           pressure: snap.pressure,
+          classWide: snap.mode === 'normal' || snap.engaged !== false,
           score: ctx.score ?? 0,
           allowListed: ctx.allowListed === true,
           clearance: ctx.allowListed === true ? 'none' : clearanceOf(ctx),
