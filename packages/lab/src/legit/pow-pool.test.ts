@@ -1,0 +1,20 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { checkProof } from '../../../rempart/src/pipeline/challenge/pow.ts';
+import { createPowPool } from './pow-pool.ts';
+
+test('solves on worker threads, gives up past maxTries, refuses beyond its queue bound', async () => {
+  const pool = createPowPool(1, 2);
+  try {
+    const [a, b] = await Promise.all([pool.solve('c-one', 10, 1 << 20), pool.solve('c-two', 10, 1 << 20)]);
+    assert.ok(a.counter !== undefined && checkProof('c-one', a.counter, 10));
+    assert.ok(b.counter !== undefined && checkProof('c-two', b.counter, 10));
+    assert.equal((await pool.solve('c-hard', 30, 10)).counter, undefined, 'gave up like a weak phone');
+    const burst = [pool.solve('c-x', 12, 1 << 20), pool.solve('c-y', 12, 1 << 20), pool.solve('c-z', 12, 1 << 20)];
+    const got = await Promise.all(burst);
+    assert.equal(got[2].counter, undefined, 'third waiting solve refused (bound 2)');
+    assert.ok(got[0].counter !== undefined && got[1].counter !== undefined);
+  } finally {
+    await pool.close();
+  }
+});

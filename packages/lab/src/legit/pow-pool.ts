@@ -1,0 +1,56 @@
+import { Worker } from 'node:worker_threads';
+
+// A small pool of solver threads shared by the simulated users (one per core at most). Bounded: at most
+// `maxQueued` solves wait; beyond, a user gives up (counted as challenged), like a person who leaves.
+
+export interface Solved {
+  readonly counter: string | undefined;
+  readonly ms: number;
+}
+
+interface Job {
+  readonly id: number;
+  readonly resolve: (s: Solved) => void;
+}
+
+export interface PowPool {
+  solve(challenge: string, difficulty: number, maxTries: number): Promise<Solved>;
+  close(): Promise<void>;
+}
+
+export function createPowPool(threads: number, maxQueued = 1_000): PowPool {
+  const workers: Worker[] = [];
+  const pending = new Map<number, Job>();
+  let next = 0;
+  let rr = 0;
+  for (let i = 0; i < Math.max(1, threads); i++) {
+    const w = new Worker(new URL('./pow-worker.ts', import.meta.url));
+    w.on('message', (m: { id: number; counter: string | undefined; ms: number }) => {
+      const job = pending.get(m.id);
+      if (job === undefined) return;
+      pending.delete(m.id);
+      if (pending.size === 0) for (const x of workers) x.unref();
+      job.resolve({ counter: m.counter, ms: m.ms });
+    });
+    // After the listener (attaching one refs the worker again): an idle pool never keeps the process alive.
+    w.unref();
+    workers.push(w);
+  }
+  return {
+    solve(challenge, difficulty, maxTries) {
+      if (pending.size >= maxQueued) return Promise.resolve({ counter: undefined, ms: 0 });
+      const id = next++;
+      // Busy: the pool holds the process open until the answer comes; idle, it never does.
+      if (pending.size === 0) for (const x of workers) x.ref();
+      return new Promise<Solved>((resolve) => {
+        pending.set(id, { id, resolve });
+        workers[rr++ % workers.length].postMessage({ id, challenge, difficulty, maxTries });
+      });
+    },
+    async close() {
+      for (const j of pending.values()) j.resolve({ counter: undefined, ms: 0 });
+      pending.clear();
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
