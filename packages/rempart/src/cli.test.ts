@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { adminCall, baseYaml, call, type Origin, startOrigin, until } from './testing/gateway-kit.ts';
+import { adminCall, call, limitedYaml, type Origin, startOrigin, until } from './testing/gateway-kit.ts';
 
 // The `rempart` CLI as a process, as an operator or a script runs it: check-config, schema, usage errors, and
 // `serve` with a real configuration file that is edited, broken, signalled and finally drained.
@@ -213,21 +213,7 @@ describe('rempart serve', () => {
   let dir: string;
   const running: Served[] = [];
 
-  const yaml = (burst: number) =>
-    baseYaml(
-      origin.url,
-      `routes:
-  - name: limited
-    match: { path_prefix: /limited }
-rate_limits:
-  - name: per-ip
-    key: [ip]
-    rate: 0.01
-    burst: ${burst}
-    routes: [limited]
-`,
-      { logging: '  level: info' },
-    );
+  const yaml = (burst: number) => limitedYaml(origin.url, burst, '', { logging: '  level: info' });
   const statuses = async (port: number, from: string, n: number) => {
     const out: number[] = [];
     for (let i = 0; i < n; i++) out.push((await call(port, { path: '/limited', localAddress: from })).status);

@@ -6,25 +6,19 @@ import { encodeProxyV2 } from './listeners/proxy-protocol.ts';
 import { rawExchange } from './listeners/testing/raw-client.ts';
 import { DECISION_HEADER } from './pipeline/respond.ts';
 import { type Gateway, startGateway } from './server.ts';
-import { ADMIN_TOKEN, adminCall, baseYaml, call, configFrom, type Origin, startOrigin } from './testing/gateway-kit.ts';
+import {
+  ADMIN_TOKEN,
+  adminCall,
+  baseYaml,
+  call,
+  configFrom,
+  limitedYaml,
+  type Origin,
+  startOrigin,
+} from './testing/gateway-kit.ts';
 
 // startGateway().reload() and admission, over real sockets: a good configuration takes effect on the next
 // request; one that needs a restart (or cannot be compiled) is refused and the running one keeps serving.
-
-const limitedYaml = (originUrl: string, burst: number, extra = '') =>
-  baseYaml(
-    originUrl,
-    `routes:
-  - name: limited
-    match: { path_prefix: /limited }
-rate_limits:
-  - name: per-ip
-    key: [ip]
-    rate: 0.01
-    burst: ${burst}
-    routes: [limited]
-${extra}`,
-  );
 
 const origins: Origin[] = [];
 const gateways: Gateway[] = [];

@@ -153,6 +153,24 @@ export interface CallOptions {
 }
 
 /** One HTTP/1.1 request to 127.0.0.1:port; resolves with the whole answer, rejects on socket errors. */
+/** A gateway with one `limited` route under a per-IP limit of `burst` requests (refills in ~100 s). */
+export function limitedYaml(originUrl: string, burst: number, extra = '', o: { logging?: string } = {}): string {
+  return baseYaml(
+    originUrl,
+    `routes:
+  - name: limited
+    match: { path_prefix: /limited }
+rate_limits:
+  - name: per-ip
+    key: [ip]
+    rate: 0.01
+    burst: ${burst}
+    routes: [limited]
+${extra}`,
+    o,
+  );
+}
+
 export function call(port: number, o: CallOptions = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...o.headers };
