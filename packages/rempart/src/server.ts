@@ -108,7 +108,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       stripHeaders: () => deps.policy.access.stripHeaders,
     });
   const makeCache = (c: Config): MicroCache =>
-    createMicroCache(c.cache, clock, { modePolicy: () => detector?.snapshot.policy.cache ?? 'normal' });
+    createMicroCache(c.cache, clock, {
+      modePolicy: () => detector?.snapshot.policy.cache ?? 'normal',
+      overloaded: () => (detector?.snapshot.pressure ?? 0) >= config.detect.engage_pressure,
+    });
   const makeSessions = (c: Config): KnownSessions =>
     createKnownSessions({
       cookies: c.detect.priority.session_cookies,

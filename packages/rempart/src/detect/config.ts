@@ -35,7 +35,7 @@ const modePolicy = (limitMultiplier: number, cache: 'normal' | 'stale-ok' | 'sta
         .enum(['normal', 'stale-ok', 'stale-first'])
         .default(cache)
         .describe(
-          'Micro-cache behaviour: stale-first serves an entry within its stale-if-error window at once, refreshing it in the background; normal and stale-ok (alike today) serve stale only while revalidating or when the origin fails.',
+          'Micro-cache behaviour: stale-first serves an entry within its stale-if-error window at once, refreshing it in the background; stale-ok does so only while the origin is overloaded (pressure at `detect.engage_pressure`); normal serves stale only while revalidating or when the origin fails.',
         ),
       shed_bulk: z
         .boolean()

@@ -62,6 +62,7 @@ function originHandler(req: IncomingMessage, res: ServerResponse): void {
 
 const clock = createManualClock();
 let modePolicy: CacheModePolicy = 'normal';
+let overloaded = false;
 const cache = createMicroCache(
   cacheSchema.parse({
     max_object_bytes: 100_000,
@@ -76,7 +77,7 @@ const cache = createMicroCache(
     ],
   }),
   clock,
-  { modePolicy: () => modePolicy },
+  { modePolicy: () => modePolicy, overloaded: () => overloaded },
 );
 
 let origin: Server;
@@ -140,6 +141,7 @@ after(async () => {
 beforeEach(() => {
   originMode = 'ok';
   modePolicy = 'normal';
+  overloaded = false;
   // Every case starts with an empty-looking cache: move past any earlier entry's stale windows.
   clock.advance(3_600_000);
   seen.length = 0;
@@ -262,6 +264,22 @@ describe('micro-cache over sockets', () => {
     // The refresh it started reaches the origin once.
     for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(seen.length, 2);
+  });
+
+  it('stale-ok (elevated): stale first only while the origin is overloaded', async () => {
+    const a = await get('/public');
+    clock.advance(30_000);
+    modePolicy = 'stale-ok';
+    const b = await get('/public');
+    assert.equal(b.cache, 'miss', 'origin coping: a fresh answer');
+    clock.advance(30_000);
+    overloaded = true;
+    const c = await get('/public');
+    assert.equal(c.cache, 'stale');
+    assert.equal(c.body, b.body, 'the entry stored by the refetch above');
+    assert.notEqual(b.body, a.body);
+    for (let i = 0; i < 100 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(seen.length, 3, 'one background refresh');
   });
 
   it('Vary: one entry per variant', async () => {

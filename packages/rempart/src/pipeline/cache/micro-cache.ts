@@ -69,6 +69,8 @@ export interface MicroCache {
 export interface MicroCacheOptions {
   /** The mode policy's cache behaviour (the detector snapshot's policy.cache). */
   modePolicy?: () => CacheModePolicy;
+  /** The origin is overloaded (detector pressure at its engage level): stale-ok then serves stale first. */
+  overloaded?: () => boolean;
 }
 
 export function createMicroCache(cfg: CacheConfig, clock: Clock, opts: MicroCacheOptions = {}): MicroCache {
@@ -216,7 +218,9 @@ export function createMicroCache(cfg: CacheConfig, clock: Clock, opts: MicroCach
         serveEntry(ctx, res, stale, 'hit');
         return 'hit';
       }
-      const staleFirst = opts.modePolicy?.() === 'stale-first';
+      const mode = opts.modePolicy?.();
+      // stale-ok: stale first only while the origin is overloaded; stale-first: always (under attack).
+      const staleFirst = mode === 'stale-first' || (mode === 'stale-ok' && opts.overloaded?.() === true);
       if (now < stale.swrUntil || (staleFirst && now < stale.sieUntil)) {
         st.stale++;
         serveEntry(ctx, res, stale, 'stale');
