@@ -5,6 +5,7 @@ import { renderMarkdown } from './report/report-markdown.ts';
 import type { Report } from './run/report-types.ts';
 import { compareTargets, runScenario } from './run/run-scenario.ts';
 import { listScenarios, loadScenario, quickProfile, ScenarioError, withDuration } from './scenario/load-scenario.ts';
+import { killAllChildren } from './targets/spawn-ready.ts';
 import { type TargetName, targetNames } from './targets/target.ts';
 import { targets } from './targets/targets.ts';
 
@@ -109,6 +110,24 @@ async function run(args: string[]): Promise<void> {
   if (origin !== 'lab' && origin !== 'poste') throw new UsageError('--origin must be lab or poste');
   mkdirSync(out, { recursive: true });
   const tty = process.stderr.isTTY;
+  // Bounded whatever happens to a target or origin (killed from outside, wedged): the whole run gets its
+  // phases plus two minutes of start-up and drain per target, then it ends, taking its children with it.
+  const phasesS = scenario.phases.reduce((sum, p) => sum + p.duration_s, 0);
+  const watchdogS = Math.ceil(list.length * (phasesS + 120));
+  const watchdog = setTimeout(() => {
+    const n = killAllChildren();
+    process.stderr.write(
+      `\nrempart-lab: the run passed its ${watchdogS} s bound; stopped it (${n} child processes killed)\n`,
+    );
+    process.exit(3);
+  }, watchdogS * 1000);
+  watchdog.unref();
+  // Ctrl-C or a supervisor's SIGTERM: no gateway, origin or baseline proxy is left behind.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      killAllChildren();
+      process.exit(130);
+    });
   const report = await runScenario({
     scenario,
     quick,
@@ -118,6 +137,7 @@ async function run(args: string[]): Promise<void> {
     progress: (line) => process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`),
     notice: (line) => process.stderr.write(`${tty ? '\r\x1b[2K' : ''}${line}\n`),
   });
+  clearTimeout(watchdog);
   if (tty) process.stderr.write('\n');
   writeFileSync(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(out, 'report.html'), renderHtml(report));

@@ -318,6 +318,20 @@ describe('rempart serve', () => {
     });
   });
 
+  describe('a supervisor that stops reading stdout', () => {
+    it('does not wedge the gateway: it still serves, and SIGTERM still ends it', { timeout: 40_000 }, async () => {
+      const f = join(dir, 'stdout-gone.yaml');
+      writeFileSync(f, yaml(1000));
+      const gw = await serve(f);
+      running.push(gw);
+      // The reading end goes away (as when the process holding our stdout dies): log writes now get EPIPE.
+      (gw.child.stdout as NodeJS.ReadableStream & { destroy(): void }).destroy();
+      for (let i = 0; i < 20; i++) assert.equal((await call(gw.port, { path: `/limited?i=${i}` })).status, 200);
+      gw.child.kill('SIGTERM');
+      assert.equal(await gw.exited, 0);
+    });
+  });
+
   describe('SIGHUP', () => {
     // The configuration is a symlink that is swapped to a new target, as a deployment tool (or a Kubernetes
     // ConfigMap) does: the file watcher stays on the old target and sees nothing, so only SIGHUP can apply it.

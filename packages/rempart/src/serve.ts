@@ -5,6 +5,8 @@ import { startGateway } from './server.ts';
 // `rempart serve --config FILE`: start, print one JSON "ready" line (scripts and the lab read it), reload on
 // SIGHUP/file change, drain on SIGTERM/SIGINT.
 
+const DRAIN_MS = 10_000;
+
 export async function runServe(file: string): Promise<void> {
   const config = loadConfigFile(file);
   const gw = await startGateway({ config });
@@ -22,7 +24,9 @@ export async function runServe(file: string): Promise<void> {
     stopping = true;
     stopWatching();
     gw.log.info({ event: 'draining', signal }, 'draining connections');
-    await gw.close(10_000);
+    // Whatever the drain meets (a wedged socket, a log destination that stopped reading), the process ends.
+    setTimeout(() => process.exit(0), DRAIN_MS + 5_000).unref();
+    await gw.close(DRAIN_MS);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -14,6 +14,22 @@ export interface Spawned {
 
 const KEEP = 8192;
 
+/** Every child still running, so a run that must end (watchdog, signal) can take them down with it. */
+const live = new Set<ChildProcess>();
+
+/** SIGKILLs every child spawned here that is still running (the lab's last resort). */
+export function killAllChildren(): number {
+  let n = 0;
+  for (const c of live) {
+    if (c.exitCode === null && c.signalCode === null) {
+      c.kill('SIGKILL');
+      n++;
+    }
+  }
+  live.clear();
+  return n;
+}
+
 export async function spawnReady(
   cmd: string,
   args: string[],
@@ -26,6 +42,8 @@ export async function spawnReady(
   },
 ): Promise<Spawned> {
   const child = spawn(cmd, args, { cwd: o.cwd, env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   let out = '';
   const keep = (b: Buffer) => {
     out = (out + b.toString('utf8')).slice(-KEEP);

@@ -45,6 +45,12 @@ function openDestination(
 
 export function createLog(o: LogOptions): RempartLog {
   const dest = openDestination(o.destination);
+  // A reader that went away (the supervisor holding our stdout died) must not wedge the gateway: after EPIPE
+  // nothing more is written and close() does not try to flush into the void.
+  let broken = false;
+  dest.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'EBADF') broken = true;
+  });
   const logger = pino({ level: o.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, dest);
   let second = Math.floor(o.clock.now() / 1000);
   let written = 0;
@@ -102,6 +108,7 @@ export function createLog(o: LogOptions): RempartLog {
       clearInterval(timer);
       summarise();
       if (o.destination === 'stdout' || o.destination === 'stderr') {
+        if (broken) return Promise.resolve();
         try {
           dest.flushSync();
         } catch {
