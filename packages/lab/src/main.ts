@@ -126,7 +126,7 @@ async function run(args: string[]): Promise<void> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
     process.once(sig, () => {
       killAllChildren();
-      process.exit(130);
+      process.exit(sig === 'SIGINT' ? 130 : 143);
     });
   const report = await runScenario({
     scenario,

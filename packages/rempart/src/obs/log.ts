@@ -46,7 +46,7 @@ function openDestination(
 export function createLog(o: LogOptions): RempartLog {
   const dest = openDestination(o.destination);
   // A reader that went away (the supervisor holding our stdout died) must not wedge the gateway: after EPIPE
-  // nothing more is written and close() does not try to flush into the void.
+  // close() does not try to flush into the void (lines written meanwhile are lost, as they must be).
   let broken = false;
   dest.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE' || err.code === 'EBADF') broken = true;
