@@ -13,7 +13,7 @@ import { parseConfig } from './config/load.ts';
 import { TEST_TLS } from './listeners/testing/raw-client.ts';
 import { DECISION_HEADER } from './pipeline/respond.ts';
 import { type Gateway, startGateway } from './server.ts';
-import { ADMIN_TOKEN, adminCall, call, metricValue, type Origin, startOrigin } from './testing/gateway-kit.ts';
+import { adminCall, baseYaml, call, metricValue, type Origin, startOrigin } from './testing/gateway-kit.ts';
 
 // Allow-listing by credential over real sockets: a partner/monitoring token in a header (access.allow_tokens)
 // and a client certificate verified by an https listener (tls.client_ca + allow_client_certs), over HTTP/1.1
@@ -113,20 +113,9 @@ before(async () => {
       allow_client_certs: true
 `
     : '';
-  const yaml = `listeners:
-  - name: public
-    host: 127.0.0.1
-    port: 0
-${mtls}admin:
-  host: 127.0.0.1
-  port: 0
-  token: ${ADMIN_TOKEN}
-upstreams:
-  - name: origin
-    url: ${origin.url}
-    retries: 0
-    concurrency: { initial: 64, min: 8, max: 256 }
-routes:
+  const yaml = baseYaml(
+    origin.url,
+    `routes:
   - name: limited
     match: { path_prefix: /limited }
   - name: listing
@@ -142,9 +131,9 @@ rate_limits:
 access:
   allow_tokens:
     - { name: monitoring, header: X-Rempart-Partner, token: "env:PARTNER_TOKEN" }
-logging:
-  level: silent
-`;
+`,
+    { listeners: mtls },
+  );
   gw = await startGateway({ config: parseConfig(yaml, 'allow-test.yaml', { PARTNER_TOKEN: TOKEN }) });
   port = gw.listeners[0].port;
   mtlsPort = gw.listeners[1]?.port ?? 0;

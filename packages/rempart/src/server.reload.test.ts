@@ -216,7 +216,8 @@ admission:
 detect:
   enabled: false
 `,
-        ).replace('concurrency: { initial: 64, min: 8, max: 256 }', 'concurrency: { initial: 2, min: 2, max: 2 }'),
+          { concurrency: 2 },
+        ),
       ),
     );
     const port = gw.listeners[0].port;
@@ -277,7 +278,8 @@ admission:
 detect:
   enabled: false
 `,
-        ).replace('concurrency: { initial: 64, min: 8, max: 256 }', 'concurrency: { initial: 1, min: 1, max: 1 }'),
+          { concurrency: 1 },
+        ),
       ),
     );
     const port = gw.listeners[0].port;

@@ -111,13 +111,23 @@ export function configFrom(yaml: string, file = 'server-test.yaml'): Config {
   return parseConfig(yaml, file, {});
 }
 
+export interface BaseYamlOptions {
+  /** Lines under `logging:` (default: silent). */
+  logging?: string;
+  /** A fixed origin concurrency limit (initial = min = max) instead of the adaptive default. */
+  concurrency?: number;
+  /** More listener entries after `public` (YAML list items, indented two spaces). */
+  listeners?: string;
+}
+
 /** A small complete configuration: one public listener and the admin listener on port 0, logs silent. */
-export function baseYaml(originUrl: string, extra = '', o: { logging?: string } = {}): string {
+export function baseYaml(originUrl: string, extra = '', o: BaseYamlOptions = {}): string {
+  const c = o.concurrency;
   return `listeners:
   - name: public
     host: 127.0.0.1
     port: 0
-admin:
+${o.listeners ?? ''}admin:
   host: 127.0.0.1
   port: 0
   token: ${ADMIN_TOKEN}
@@ -125,7 +135,7 @@ upstreams:
   - name: origin
     url: ${originUrl}
     retries: 0
-    concurrency: { initial: 64, min: 8, max: 256 }
+    concurrency: ${c === undefined ? '{ initial: 64, min: 8, max: 256 }' : `{ initial: ${c}, min: ${c}, max: ${c} }`}
 logging:
 ${o.logging ?? '  level: silent'}
 ${extra}`;
@@ -154,7 +164,7 @@ export interface CallOptions {
 
 /** One HTTP/1.1 request to 127.0.0.1:port; resolves with the whole answer, rejects on socket errors. */
 /** A gateway with one `limited` route under a per-IP limit of `burst` requests (refills in ~100 s). */
-export function limitedYaml(originUrl: string, burst: number, extra = '', o: { logging?: string } = {}): string {
+export function limitedYaml(originUrl: string, burst: number, extra = '', o: BaseYamlOptions = {}): string {
   return baseYaml(
     originUrl,
     `routes:
