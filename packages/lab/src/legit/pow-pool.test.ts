@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkProof } from '../../../rempart/src/pipeline/challenge/pow.ts';
+import { checkProof, leadingZeroBits } from '../../../rempart/src/pipeline/challenge/pow.ts';
+import { scryptHash } from '../../../rempart/src/pipeline/challenge/proof.ts';
 import { createPowPool } from './pow-pool.ts';
 
 test('solves on worker threads, gives up past maxTries, refuses beyond its queue bound', async () => {
@@ -14,6 +15,24 @@ test('solves on worker threads, gives up past maxTries, refuses beyond its queue
     const got = await Promise.all(burst);
     assert.equal(got[2].counter, undefined, 'third waiting solve refused (bound 2)');
     assert.ok(got[0].counter !== undefined && got[1].counter !== undefined);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('solves scrypt challenges on the same threads, with the parameters the gateway signed', async () => {
+  const pool = createPowPool(1, 4);
+  try {
+    const spec = { alg: 'scrypt', bits: 3, n: 1024, r: 8, p: 1 } as const;
+    const [a, b] = await Promise.all([pool.solve('s-one', 3, 1 << 10, spec), pool.solve('s-two', 3, 1 << 10, spec)]);
+    for (const [c, s] of [
+      ['s-one', a],
+      ['s-two', b],
+    ] as const) {
+      assert.ok(s.counter !== undefined);
+      assert.ok(leadingZeroBits(await scryptHash(c, s.counter, spec)) >= 3, c);
+    }
+    assert.equal((await pool.solve('s-hard', 16, 4, spec)).counter, undefined, 'gave up after 4 guesses');
   } finally {
     await pool.close();
   }

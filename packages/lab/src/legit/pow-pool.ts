@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { ScryptParams } from '../../../rempart/client/solve.ts';
 
 // A small pool of solver threads shared by the simulated users (one per core at most). Bounded: at most
 // `maxQueued` solves wait; beyond, a user gives up (counted as challenged), like a person who leaves.
@@ -14,7 +15,8 @@ interface Job {
 }
 
 export interface PowPool {
-  solve(challenge: string, difficulty: number, maxTries: number): Promise<Solved>;
+  /** With scrypt parameters, the memory-hard proof; else SHA-256. */
+  solve(challenge: string, difficulty: number, maxTries: number, scrypt?: ScryptParams): Promise<Solved>;
   close(): Promise<void>;
 }
 
@@ -37,14 +39,14 @@ export function createPowPool(threads: number, maxQueued = 1_000): PowPool {
     workers.push(w);
   }
   return {
-    solve(challenge, difficulty, maxTries) {
+    solve(challenge, difficulty, maxTries, scrypt) {
       if (pending.size >= maxQueued) return Promise.resolve({ counter: undefined, ms: 0 });
       const id = next++;
       // Busy: the pool holds the process open until the answer comes; idle, it never does.
       if (pending.size === 0) for (const x of workers) x.ref();
       return new Promise<Solved>((resolve) => {
         pending.set(id, { id, resolve });
-        workers[rr++ % workers.length].postMessage({ id, challenge, difficulty, maxTries });
+        workers[rr++ % workers.length].postMessage({ id, challenge, difficulty, maxTries, scrypt });
       });
     },
     async close() {

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { CLEARANCE_HEADER, PROOF_HEADER, parseChallenge } from '../../../rempart/client/solve.ts';
 import { exchange } from '../load/http-send.ts';
-import type { ChallengeSolver } from './challenge.ts';
+import type { ChallengeSolver, SolverClient } from './challenge.ts';
 import { createPowPool, type PowPool } from './pow-pool.ts';
 
 // Legit users answer Rempart's API challenge through the protocol, with the gateway's own client code:
@@ -20,25 +20,31 @@ export const rempartSolver: ChallengeSolver = {
     const auth = reply.headers['www-authenticate'];
     const challenge = parseChallenge(Array.isArray(auth) ? auth[0] : auth);
     if (!challenge) return undefined;
-    // 2^20 tries (~1 s of CPU) at most: a weak phone gives up too.
-    const { counter: n, ms } = await solver().solve(challenge.challenge, challenge.difficulty, 2 ** 20);
+    // 2^20 SHA-256 tries (~1 s of CPU) or 2^10 scrypt guesses (seconds) at most: a weak phone gives up too.
+    const tries = challenge.scrypt === undefined ? 2 ** 20 : 2 ** 10;
+    const { counter: n, ms } = await solver().solve(challenge.challenge, challenge.difficulty, tries, challenge.scrypt);
     if (n === undefined) return undefined;
-    const r = await exchange({
-      host: c.host,
-      port: c.port,
-      method: 'POST',
-      path: challenge.verify,
-      headers: {
-        'user-agent': c.userAgent,
-        accept: 'application/json',
-        [PROOF_HEADER]: `${challenge.challenge}:${n}:${ms}`,
-      },
-      localAddress: c.localAddress,
-      agent: c.agent,
-      timeoutMs: 10_000,
-    });
+    // A busy gateway (503: its scrypt checks are at their bound) keeps the challenge unspent: send the proof again.
+    let r = await verify(challenge.verify, c, `${challenge.challenge}:${n}:${ms}`);
+    for (let i = 0; i < 3 && r.status === 503; i++) {
+      await new Promise((done) => setTimeout(done, 1_000));
+      r = await verify(challenge.verify, c, `${challenge.challenge}:${n}:${ms}`);
+    }
     const token = r.headers[CLEARANCE_HEADER];
     if (r.status !== 200 || typeof token !== 'string') return undefined;
     return { [CLEARANCE_HEADER]: token };
   },
 };
+
+function verify(path: string, c: SolverClient, proof: string) {
+  return exchange({
+    host: c.host,
+    port: c.port,
+    method: 'POST',
+    path,
+    headers: { 'user-agent': c.userAgent, accept: 'application/json', [PROOF_HEADER]: proof },
+    localAddress: c.localAddress,
+    agent: c.agent,
+    timeoutMs: 10_000,
+  });
+}

@@ -79,7 +79,62 @@ export const challengeSchema = z
       })
       .strict()
       .prefault({})
-      .describe('Proof-of-work difficulty, in leading zero bits of SHA-256.'),
+      .describe('Proof-of-work difficulty, in leading zero bits of SHA-256 (`proof: sha256`).'),
+    proof: z
+      .enum(['sha256', 'scrypt'])
+      .default('sha256')
+      .describe(
+        'The proof of work asked: `sha256` (checked in about a microsecond) or `scrypt`, memory-hard (each guess needs 128 × n × r bytes), which takes away most of the advantage of GPU farms at a server cost of milliseconds per check (see `scrypt`). The algorithm and parameters are signed into each challenge.',
+      ),
+    scrypt: z
+      .object({
+        n: z
+          .literal([1024, 2048, 4096, 8192, 16384])
+          .default(4096)
+          .describe(
+            'scrypt cost N, a power of two: memory per guess is 128 × n × r bytes (4 MiB at 4096 × 8), and time grows with it.',
+          ),
+        r: z.number().int().min(1).max(16).default(8).describe('scrypt block size r.'),
+        p: z
+          .number()
+          .int()
+          .min(1)
+          .max(4)
+          .default(1)
+          .describe('scrypt parallelisation p: a browser runs the p mixes one after the other, p times the work.'),
+        base: z
+          .number()
+          .int()
+          .min(1)
+          .max(16)
+          .default(4)
+          .describe(
+            'Bits asked in normal mode at score 0 (elevated adds 1, under-attack 2, the score up to 4 and pressure up to 2); each bit doubles the expected number of scrypt guesses.',
+          ),
+        max: z
+          .number()
+          .int()
+          .min(1)
+          .max(16)
+          .default(8)
+          .describe(
+            'Most bits asked; a per-shape challenge from detection (`detect.actions.challenge_difficulty`, counted in SHA-256 bits) is capped to it too.',
+          ),
+        max_verifying: z
+          .number()
+          .int()
+          .min(1)
+          .max(64)
+          .default(4)
+          .describe(
+            "scrypt checks running at once on the server (on libuv's thread pool); beyond, /.rempart/verify answers 503 with Retry-After and the challenge stays usable.",
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe(
+        'The memory-hard proof (`proof: scrypt`): a counter such that scrypt("<challenge>:<counter>", salt "<challenge>", n, r, p, 32 bytes) starts with the bits asked. The signature, expiry and single use of a challenge are checked before any scrypt runs, so each challenge buys one check at most.',
+      ),
     clearance: z
       .object({
         ttl_s: z

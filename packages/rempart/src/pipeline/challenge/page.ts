@@ -1,5 +1,6 @@
 import type { ChallengeConfig } from './config.ts';
 import { type Lang, WORDS } from './i18n.ts';
+import type { ProofSpec } from './proof.ts';
 import { PAGE_JS } from './worker-script.ts';
 
 // The interstitial HTML: self-contained, everything inline under a per-response CSP nonce, no third-party asset.
@@ -9,7 +10,8 @@ export const BASE = '/.rempart/';
 export interface PageInput {
   readonly lang: Lang;
   readonly challenge: string;
-  readonly bits: number;
+  /** The proof the page's worker searches, as signed into the challenge. */
+  readonly proof: ProofSpec;
   readonly ticket: string;
   readonly waitS: number;
   /** Validated same-origin path + query to return to. */
@@ -100,9 +102,11 @@ export function renderPage(p: PageInput): string {
   // A GET without JavaScript continues by itself after the wait; a kept POST needs the person to press the button.
   const refresh =
     fields === undefined ? `<noscript><meta http-equiv="refresh" content="${p.waitS};url=${wait}"></noscript>` : '';
+  const pr = p.proof;
+  const scrypt = pr.alg === 'scrypt' ? ` data-alg="scrypt" data-n="${pr.n}" data-r="${pr.r}" data-p="${pr.p}"` : '';
   return (
     `${s.head}${refresh}<style nonce="${p.nonce}">${CSS}</style><noscript><style nonce="${p.nonce}">#work{display:none}</style></noscript></head>\n` +
-    `<body><main id="rp" data-c="${p.challenge}" data-bits="${p.bits}" data-worker="${BASE}worker.js" data-verify="${BASE}verify" data-back="${back}" data-keep="${fields === undefined ? '0' : '1'}` +
+    `<body><main id="rp" data-c="${p.challenge}" data-bits="${pr.bits}"${scrypt} data-worker="${BASE}worker.js" data-verify="${BASE}verify" data-back="${back}" data-keep="${fields === undefined ? '0' : '1'}` +
     `${s.top}${back}${s.middle}${fields === undefined ? s.noscriptGet : ''}\n${form}${s.ref}${p.decisionId}</p></main>\n` +
     `<script nonce="${p.nonce}">${PAGE_JS}</script></body></html>`
   );

@@ -11,7 +11,8 @@ import type { ChallengeConfig } from './config.ts';
 import { type ChallengeParams, type ClearanceState, decide } from './decide.ts';
 import { pickLang } from './i18n.ts';
 import { BASE, csp, renderPage } from './page.ts';
-import { checkProof } from './pow.ts';
+import { checkProof, isCounter } from './pow.ts';
+import { createScryptVerifier, decodeProof, encodeProof, type ProofSpec } from './proof.ts';
 import { SolveRate } from './solve-rate.ts';
 import {
   type Binding,
@@ -54,14 +55,26 @@ const WORKER_BODY = Buffer.from(WORKER_JS);
 const VERIFIED_CACHE = 50_000;
 
 function paramsOf(cfg: ChallengeConfig, cap: number): ChallengeParams {
+  const d = cfg.proof === 'scrypt' ? cfg.scrypt : cfg.difficulty;
   return {
     classes: cfg.classes,
     challengeScore: cfg.challenge_score,
     blockScore: cfg.block_score,
-    baseBits: cfg.difficulty.base,
-    maxBits: cfg.difficulty.max,
-    deviceCapBits: Math.max(cfg.difficulty.base, cap),
+    baseBits: d.base,
+    maxBits: d.max,
+    deviceCapBits: Math.max(d.base, cap),
   };
+}
+
+/** Solve times are comparable only for one algorithm and one set of parameters. */
+function rateKey(s: ProofSpec | ChallengeConfig): string {
+  const sc = 'alg' in s ? s : { alg: s.proof, ...s.scrypt };
+  return sc.alg === 'sha256' ? 'sha256' : `scrypt-${sc.n}-${sc.r}-${sc.p}`;
+}
+
+function powAuth(challenge: string, s: ProofSpec): string {
+  const params = s.alg === 'sha256' ? '' : `, n="${s.n}", r="${s.r}", p="${s.p}"`;
+  return `Rempart-PoW challenge="${challenge}", difficulty="${s.bits}", algorithm="${s.alg}"${params}, verify="${BASE}verify"`;
 }
 
 /** A same-origin path only: anything else (scheme, //host, backslashes, control characters) returns "/". */
@@ -114,8 +127,10 @@ function readBody(req: AnyRequest, max: number, timeoutMs: number): Promise<Buff
 export function createChallenge(initial: ChallengeConfig, clock: Clock): ChallengeModule {
   let cfg = initial;
   let signer: Signer;
-  const rate = new SolveRate();
+  let rate = new SolveRate();
+  let rated = rateKey(cfg);
   let cap = 32;
+  const scryptChecks = createScryptVerifier(() => cfg.scrypt.max_verifying);
   let params = paramsOf(cfg, cap);
   let nonces = new IdLedger(cfg.max_tracked);
   let spent = new IdLedger(cfg.max_tracked);
@@ -131,6 +146,12 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
     if (nonces.capacity !== c.max_tracked) {
       nonces = new IdLedger(c.max_tracked);
       spent = new IdLedger(c.max_tracked);
+    }
+    if (rateKey(c) !== rated) {
+      // Another proof: the solve times measured so far say nothing about it.
+      rate = new SolveRate();
+      rated = rateKey(c);
+      cap = 32;
     }
     params = paramsOf(c, cap);
   };
@@ -196,8 +217,19 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
   // A no-JS clearance cost only a wait, so it buys a tenth of the requests a proof of work buys.
   const nojsBudget = () => Math.max(1, Math.floor(cfg.clearance.budget / 10));
 
-  const powAuth = (challenge: string, difficulty: number) =>
-    `Rempart-PoW challenge="${challenge}", difficulty="${difficulty}", algorithm="sha256", verify="${BASE}verify"`;
+  // A verdict's difficulty is in the configured proof's bits, except detection's per-shape challenges, counted in
+  // SHA-256 bits: scrypt caps them to its own maximum.
+  const specFor = (bits: number): ProofSpec => {
+    if (cfg.proof === 'sha256') return { alg: 'sha256', bits };
+    const sc = cfg.scrypt;
+    return {
+      alg: 'scrypt',
+      bits: Math.max(1, Math.min(bits, sc.max, params.deviceCapBits)),
+      n: sc.n,
+      r: sc.r,
+      p: sc.p,
+    };
+  };
 
   const writePage = (res: AnyResponse, ctx: RequestCtx, body: string, nonce: string, auth: string) => {
     // The client may have left while its form body was read.
@@ -219,18 +251,24 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
   const renderChallenge: ChallengeRenderer = (res, ctx, v) => {
     const b = binding(ctx);
     const now = nowS();
-    const challenge = signer.sign(KIND_CHALLENGE, now + cfg.challenge_ttl_s, v.difficulty, b);
+    const spec = specFor(v.difficulty);
+    // The proof asked is signed with the challenge: the verify endpoint reads it from there, never from the client.
+    const challenge = signer.sign(KIND_CHALLENGE, now + cfg.challenge_ttl_s, encodeProof(spec), b);
     if (isApi(ctx)) {
+      const alg =
+        spec.alg === 'sha256'
+          ? '"sha256-leading-zero-bits"'
+          : `"scrypt-leading-zero-bits","scrypt":{"n":${spec.n},"r":${spec.r},"p":${spec.p}}`;
       const body =
         `{"status":401,"error":"Proof of work required.","message_fr":"Preuve de travail requise.","decision_id":"${ctx.id}",` +
-        `"rule":${JSON.stringify(v.rule)},"challenge":"${challenge}","difficulty":${v.difficulty},` +
-        `"algorithm":"sha256-leading-zero-bits","verify":"${BASE}verify","proof_header":"${PROOF_HEADER}",` +
+        `"rule":${JSON.stringify(v.rule)},"challenge":"${challenge}","difficulty":${spec.bits},` +
+        `"algorithm":${alg},"verify":"${BASE}verify","proof_header":"${PROOF_HEADER}",` +
         `"clearance_header":"${CLEARANCE_HEADER}","expires_in_s":${cfg.challenge_ttl_s}}`;
       (res as ServerResponse).writeHead(401, {
         'content-type': 'application/json; charset=utf-8',
         'content-length': Buffer.byteLength(body),
         'cache-control': 'no-store',
-        'www-authenticate': powAuth(challenge, v.difficulty),
+        'www-authenticate': powAuth(challenge, spec),
         [DECISION_HEADER]: ctx.id,
       });
       res.end(body);
@@ -243,7 +281,7 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
       const html = renderPage({
         lang: pickLang(one(ctx.headers['accept-language'])),
         challenge,
-        bits: v.difficulty,
+        proof: spec,
         ticket: signer.sign(KIND_TICKET, now + cfg.challenge_ttl_s, now + cfg.nojs_wait_s, b),
         waitS: cfg.nojs_wait_s,
         back: safeBack(ctx.query === '' ? ctx.path : `${ctx.path}?${ctx.query}`),
@@ -252,7 +290,7 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
         branding: cfg.branding,
         form,
       });
-      writePage(res, ctx, html, nonce, powAuth(challenge, v.difficulty));
+      writePage(res, ctx, html, nonce, powAuth(challenge, spec));
     };
     if (ctx.method === 'GET' || ctx.method === 'HEAD') return page(undefined);
     const type = one(ctx.headers['content-type']);
@@ -278,10 +316,30 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
     const now = nowS();
     const t = signer.verify(c, KIND_CHALLENGE, b, now);
     if (!isToken(t)) return writeError(res, ctx, 403, { rule: `challenge/bad-challenge-${t}` });
-    if (!checkProof(c, n, t.aux)) return writeError(res, ctx, 403, { rule: 'challenge/bad-proof' });
+    const spec = decodeProof(t.aux);
+    if (spec === undefined) return writeError(res, ctx, 403, { rule: 'challenge/bad-challenge-proof' });
+    if (spec.alg === 'sha256') {
+      if (!checkProof(c, n, spec.bits)) return writeError(res, ctx, 403, { rule: 'challenge/bad-proof' });
+      if (!nonces.useOnce(t, now)) return writeError(res, ctx, 403, { rule: 'challenge/replay' });
+      return grant(res, ctx, b, spec, ms, api);
+    }
+    // scrypt costs milliseconds: only a genuine, live, unused challenge gets one check, and only a bounded number run
+    // at once. Over the bound the challenge is not spent, so the client retries it; past it, a wrong answer spends it.
+    if (!isCounter(n)) return writeError(res, ctx, 403, { rule: 'challenge/bad-proof' });
+    if (scryptChecks.busy()) return writeError(res, ctx, 503, { rule: 'challenge/verify-busy', retryAfterS: 1 });
     if (!nonces.useOnce(t, now)) return writeError(res, ctx, 403, { rule: 'challenge/replay' });
-    if (ms > 0 && ms < 600_000) {
-      rate.report(t.aux, ms);
+    const checked = scryptChecks.check(c, n, spec);
+    if (checked === 'busy') return writeError(res, ctx, 503, { rule: 'challenge/verify-busy', retryAfterS: 1 });
+    void checked.then((ok) => {
+      if ((res as ServerResponse).destroyed) return; // the client left during the check
+      if (!ok) return writeError(res, ctx, 403, { rule: 'challenge/bad-proof' });
+      grant(res, ctx, b, spec, ms, api);
+    });
+  };
+
+  const grant = (res: AnyResponse, ctx: RequestCtx, b: Binding, spec: ProofSpec, ms: number, api: boolean) => {
+    if (ms > 0 && ms < 600_000 && rateKey(spec) === rated) {
+      rate.report(spec.bits, ms);
       const next = rate.capBits(cfg.difficulty.max_solve_ms);
       if (next !== cap) {
         cap = next;
