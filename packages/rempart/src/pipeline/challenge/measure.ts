@@ -4,12 +4,14 @@ import { createManualClock } from '../../core/clock.ts';
 import type { AnyResponse } from '../respond.ts';
 import type { Deps, RequestCtx } from '../types.ts';
 import { defaultChallengeConfig } from './config.ts';
+import { createScryptVerifier, type ScryptSpec, scryptHash } from './proof.ts';
 import { createChallenge } from './stage.ts';
 import { startTestGateway } from './test-gateway.ts';
 import { createSigner, KIND_CLEARANCE } from './token.ts';
 
-// Figures for the docs: clearance verifications per second on one core, and the median proof-of-work solve
-// time in headless Chromium per difficulty. Run: npx node packages/rempart/src/pipeline/challenge/measure.ts [--no-browser]
+// Figures for the docs: clearance verifications per second on one core, the server's cost of a scrypt check, and
+// the median solve time in headless Chromium per difficulty, SHA-256 and scrypt.
+// Run: npx node packages/rempart/src/pipeline/challenge/measure.ts [--no-browser]
 
 const SECRET = 'measure-secret-0123456789abcdef0123456789';
 
@@ -75,7 +77,37 @@ function verifyRate(): { signerOnly: number; stage: number; page: number; api: n
   return { signerOnly, stage, page, api };
 }
 
-async function solveTimes(): Promise<Record<number, number>> {
+/** µs per scrypt check alone, and checks per second through the bounded verifier (its default bound of 4). */
+async function scryptCost(): Promise<{ n: number; usPerCheck: number; perS: number }[]> {
+  const out = [];
+  for (const n of [1024, 4096, 16384]) {
+    const spec: ScryptSpec = { alg: 'scrypt', bits: 8, n, r: 8, p: 1 };
+    for (let i = 0; i < 3; i++) await scryptHash('warm', String(i), spec);
+    const one = n >= 16384 ? 10 : 30;
+    let t0 = performance.now();
+    for (let i = 0; i < one; i++) await scryptHash('seq', String(i), spec);
+    const usPerCheck = Math.round(((performance.now() - t0) * 1000) / one);
+    const v = createScryptVerifier(() => 4);
+    let done = 0;
+    let i = 0;
+    t0 = performance.now();
+    const lane = async () => {
+      while (performance.now() - t0 < 3_000) {
+        const r = v.check('par', String(i++), spec);
+        if (r === 'busy') throw new Error('lanes exceed the bound');
+        await r;
+        done++;
+      }
+    };
+    await Promise.all([lane(), lane(), lane(), lane()]);
+    out.push({ n, usPerCheck, perS: Math.round(done / ((performance.now() - t0) / 1000)) });
+  }
+  return out;
+}
+
+type Level = readonly [label: string, msg: Record<string, unknown>, runs: number];
+
+async function solveTimes(): Promise<Record<string, number>> {
   const exe = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
   if (exe === undefined) return {};
   const gw = await startTestGateway(defaultChallengeConfig({ secret: SECRET }));
@@ -89,19 +121,32 @@ async function solveTimes(): Promise<Record<number, number>> {
       '--no-first-run',
     ],
   });
-  const out: Record<number, number> = {};
+  const out: Record<string, number> = {};
+  const sha: Level[] = [
+    [10, 9],
+    [12, 9],
+    [14, 9],
+    [16, 7],
+    [18, 5],
+  ].map(([b, runs]) => [`sha256 ${b} bits`, { b }, runs] as const);
+  // scrypt at its default parameters (N = 4096, r = 8, p = 1) across the default range of bits, and N's two ends.
+  const scrypt: Level[] = [
+    ...[
+      [4, 9],
+      [5, 7],
+      [6, 7],
+      [7, 5],
+      [8, 5],
+    ].map(([b, runs]) => [`scrypt N=4096 ${b} bits`, { b, a: 'scrypt', N: 4096, r: 8, p: 1 }, runs] as const),
+    ['scrypt N=1024 6 bits', { b: 6, a: 'scrypt', N: 1024, r: 8, p: 1 }, 7],
+    ['scrypt N=16384 4 bits', { b: 4, a: 'scrypt', N: 16384, r: 8, p: 1 }, 7],
+  ];
   try {
     const page = await browser.newPage();
     await page.goto(`${gw.url}/static/bench`); // same origin as the worker, no challenge on static
-    for (const [bits, runs] of [
-      [10, 9],
-      [12, 9],
-      [14, 9],
-      [16, 7],
-      [18, 5],
-    ] as const) {
+    for (const [label, msg, runs] of [...sha, ...scrypt]) {
       const times: number[] = await page.evaluate(
-        async ({ bits, runs }) => {
+        async ({ msg, runs }) => {
           const ts: number[] = [];
           for (let r = 0; r < runs; r++) {
             const w = new Worker('/.rempart/worker.js');
@@ -110,17 +155,17 @@ async function solveTimes(): Promise<Record<number, number>> {
               w.onmessage = (e) => {
                 if (e.data.n !== undefined) resolve();
               };
-              w.postMessage({ c: `bench-${bits}-${r}-${Math.random()}`, b: bits });
+              w.postMessage({ ...msg, c: `bench-${r}-${Math.random()}` });
             });
             ts.push(performance.now() - t0);
             w.terminate();
           }
           return ts;
         },
-        { bits, runs },
+        { msg, runs },
       );
       times.sort((a, b) => a - b);
-      out[bits] = Math.round(times[times.length >> 1]);
+      out[label] = Math.round(times[times.length >> 1]);
     }
   } finally {
     await browser.close();
@@ -135,5 +180,10 @@ console.log(`challenge stage with a valid cookie: ${v.stage.toLocaleString('en')
 console.log(
   `HTML challenge pages rendered: ${v.page.toLocaleString('en')}/s, JSON challenges: ${v.api.toLocaleString('en')}/s`,
 );
+for (const c of await scryptCost()) {
+  console.log(
+    `scrypt check N=${c.n} r=8 p=1: ${c.usPerCheck.toLocaleString('en')} µs alone, ${c.perS.toLocaleString('en')}/s with 4 in flight`,
+  );
+}
 const s = process.argv.includes('--no-browser') ? {} : await solveTimes();
-for (const [bits, ms] of Object.entries(s)) console.log(`headless Chromium median solve at ${bits} bits: ${ms} ms`);
+for (const [level, ms] of Object.entries(s)) console.log(`headless Chromium median solve, ${level}: ${ms} ms`);
