@@ -64,7 +64,7 @@ function verifyRate(): { signerOnly: number; stage: number; page: number; api: n
     writeHead() {
       return sink;
     },
-    end(b?: string) {
+    end(b?: string | Buffer) {
       bytes += b?.length ?? 0;
     },
   } as unknown as AnyResponse;
