@@ -39,7 +39,7 @@ export function parseWrk(out: string): WrkResult {
 
 export function runWrk(
   url: string,
-  o: { seconds: number; connections: number; threads?: number; script?: string },
+  o: { seconds: number; connections: number; threads?: number; script?: string; headers?: readonly string[] },
 ): Promise<WrkResult> {
   const args = [
     '-t',
@@ -53,6 +53,7 @@ export function runWrk(
     '5s',
   ];
   if (o.script) args.push('-s', o.script);
+  for (const h of o.headers ?? []) args.push('-H', h);
   args.push(url);
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });

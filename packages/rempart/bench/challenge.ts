@@ -1,0 +1,182 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Proc, startProc, treeCpuSeconds } from './procs.ts';
+import { haveWrk, runWrk } from './wrk.ts';
+
+// `npm run bench:challenge [-- --json] [--seconds N] [--connections N] [--rounds N]`
+// Is the challenge served at the reject path's speed? Through the whole gateway over loopback sockets, wrk asks for
+// the HTML challenge page and the JSON challenge (every request without clearance is challenged), and, in the
+// same run, a gateway whose rate limit answers every request with 429. The three alternate for several rounds and
+// each figure is the median of its rounds, so a neighbour's burst on a shared machine does not pick the winner.
+// Ratios are page/429 and JSON/429, in requests per second and in gateway CPU per request.
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const json = args.includes('--json');
+const seconds = opt('--seconds', 5);
+const connections = opt('--connections', 64);
+const rounds = opt('--rounds', 3);
+
+const here = import.meta.dirname;
+const dir = mkdtempSync(join(tmpdir(), 'rempart-bench-challenge-'));
+
+function config(name: string, extra: string): string {
+  const file = join(dir, `${name}.yaml`);
+  // The upstream is never reached (every request is refused or challenged); a closed port proves it.
+  writeFileSync(
+    file,
+    `listeners:
+  - name: public
+    port: 0
+admin:
+  port: 0
+  token: bench-token-0123456789abcdef
+limits:
+  max_connections_per_ip: 100000
+  max_requests_per_socket: 0
+upstreams:
+  - name: origin
+    url: http://127.0.0.1:9
+logging:
+  level: warn
+detect:
+  pin: normal
+${extra}`,
+  );
+  return file;
+}
+
+interface Row {
+  name: string;
+  rps: number;
+  p99_ms: number;
+  cpu_us_per_req: number;
+  statuses_ok: boolean;
+}
+
+interface Case {
+  readonly name: string;
+  readonly proc: Proc;
+  readonly port: number;
+  readonly accept: string;
+  readonly want: number;
+}
+
+async function measure({ proc, port, name, accept, want }: Case): Promise<Row> {
+  const url = `http://127.0.0.1:${port}/account`;
+  // Requests first, to check the answer is the one meant (wrong config → wrong figure).
+  // A rate limit lets the very first request through (to the closed upstream: 502), so the second one counts.
+  let probe = await fetch(url, { headers: { accept } });
+  await probe.arrayBuffer();
+  if (probe.status !== want) {
+    probe = await fetch(url, { headers: { accept } });
+    await probe.arrayBuffer();
+  }
+  const pid = proc.child.pid!;
+  const cpu0 = treeCpuSeconds(pid);
+  const r = await runWrk(url, { seconds, connections, headers: [`Accept: ${accept}`] });
+  const cpu = treeCpuSeconds(pid) - cpu0;
+  const row = {
+    name,
+    rps: Math.round(r.rps),
+    p99_ms: r.p99Ms,
+    cpu_us_per_req: r.requests > 0 ? Math.round((cpu * 1e6) / r.requests) : 0,
+    // Every answer is a refusal or a challenge (non-2xx); errors would mean broken connections.
+    statuses_ok: probe.status === want && r.errors === 0 && r.non2xx === r.requests,
+  };
+  if (!json) {
+    process.stderr.write(
+      `  ${name.padEnd(16)} ${String(row.rps).padStart(8)} req/s  p99 ${r.p99Ms.toFixed(2)} ms  ${row.cpu_us_per_req} µs CPU/req  (${probe.status})\n`,
+    );
+  }
+  return row;
+}
+
+async function gateway(file: string): Promise<{ proc: Proc; port: number }> {
+  const proc = await startProc(process.execPath, [join(here, '../bin/rempart.js'), 'serve', '--config', file]);
+  return { proc, port: (proc.ready.listeners as { port: number }[])[0].port };
+}
+
+async function main() {
+  if (!haveWrk()) {
+    process.stderr.write('bench: wrk is not installed (Debian package "wrk"); nothing measured.\n');
+    process.exit(2);
+  }
+  const procs: Proc[] = [];
+  try {
+    if (!json) process.stderr.write(`${connections} keep-alive connections, ${seconds}s each\n`);
+    const limited = await gateway(
+      config('reject', 'rate_limits:\n  - name: per-ip\n    key: [ip]\n    rate: 1\n    burst: 0\n'),
+    );
+    procs.push(limited.proc);
+    const challenged = await gateway(
+      config(
+        'challenge',
+        'challenge:\n  secret: bench-secret-0123456789abcdef0123456789\n  classes:\n    normal: [critical, normal, bulk, static]\n',
+      ),
+    );
+    procs.push(challenged.proc);
+    const cases: Case[] = [
+      { name: 'reject-429', ...limited, accept: 'text/html', want: 429 },
+      { name: 'challenge-html', ...challenged, accept: 'text/html', want: 403 },
+      { name: 'challenge-json', ...challenged, accept: 'application/json', want: 401 },
+    ];
+    const runs = new Map<string, Row[]>(cases.map((c) => [c.name, []]));
+    for (let r = 0; r < rounds; r++) {
+      if (!json) process.stderr.write(`round ${r + 1}/${rounds}\n`);
+      for (const c of cases) runs.get(c.name)?.push(await measure(c));
+    }
+    const median = (rs: Row[], k: 'rps' | 'p99_ms' | 'cpu_us_per_req') =>
+      rs.map((x) => x[k]).sort((a, b) => a - b)[rs.length >> 1];
+    const rows = cases.map((c): Row => {
+      const rs = runs.get(c.name) ?? [];
+      return {
+        name: c.name,
+        rps: median(rs, 'rps'),
+        p99_ms: median(rs, 'p99_ms'),
+        cpu_us_per_req: median(rs, 'cpu_us_per_req'),
+        statuses_ok: rs.every((x) => x.statuses_ok),
+      };
+    });
+    const [reject, page, api] = rows;
+    const r2 = (x: number) => Number(x.toFixed(2));
+    const result = {
+      seconds,
+      connections,
+      rounds,
+      rows,
+      ratios: {
+        page_vs_429: r2(page.rps / reject.rps),
+        json_vs_429: r2(api.rps / reject.rps),
+        page_cpu_vs_429: r2(page.cpu_us_per_req / reject.cpu_us_per_req),
+        json_cpu_vs_429: r2(api.cpu_us_per_req / reject.cpu_us_per_req),
+      },
+    };
+    if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else {
+      process.stdout.write('\nmedians    req/s   p99 ms   cpu µs/req\n');
+      for (const x of rows) {
+        process.stdout.write(
+          `${x.name.padEnd(15)} ${String(x.rps).padStart(7)} ${x.p99_ms.toFixed(2).padStart(8)} ${String(x.cpu_us_per_req).padStart(12)}\n`,
+        );
+      }
+      process.stdout.write(`ratios: ${JSON.stringify(result.ratios)}\n`);
+    }
+    if (result.rows.some((r) => !r.statuses_ok)) {
+      process.stderr.write('bench: some answers were not the expected refusal or challenge\n');
+      process.exitCode = 1;
+    }
+  } finally {
+    for (const p of procs.reverse()) await p.stop().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${(e as Error).message}\n`);
+  process.exit(1);
+});
