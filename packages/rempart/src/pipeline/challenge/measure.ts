@@ -64,7 +64,7 @@ function verifyRate(): { signerOnly: number; stage: number; page: number; api: n
     writeHead() {
       return sink;
     },
-    end(b?: string | Buffer) {
+    end(b?: string) {
       bytes += b?.length ?? 0;
     },
   } as unknown as AnyResponse;

@@ -43,41 +43,17 @@ h1{font-size:1.4rem;margin:.2rem 0 1rem}progress{width:100%;height:1rem}img{max-
 @media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important}}
 @media (prefers-color-scheme:dark){body{background:#111;color:#eee}main{background:#1c1e22}.ref{color:#aaa}}`;
 
-// The page is bytes assembled from pieces: static ones (per language, branding and wait) are encoded to UTF-8 once,
-// the few per-request ones (challenge, ticket, nonce, return path, decision id) are written into one buffer. A
-// template string of the whole page would be re-flattened and re-scanned for every response (profiled: a quarter
-// of the challenge path's CPU went to encoding it), and this is the reject path under attack.
-type Piece = string | Buffer;
-
-function assemble(parts: readonly Piece[]): Buffer {
-  let n = 0;
-  for (const x of parts) n += typeof x === 'string' ? Buffer.byteLength(x) : x.length;
-  const out = Buffer.allocUnsafe(n);
-  let o = 0;
-  for (const x of parts) o += typeof x === 'string' ? out.write(x, o) : x.copy(out, o);
-  return out;
-}
-
-const bytes = (x: string) => Buffer.from(x);
-const STYLE_OPEN = bytes('<style nonce="');
-const STYLE_CSS = bytes(`">${CSS}</style><noscript><style nonce="`);
-const HEAD_END = bytes('">#work{display:none}</style></noscript></head>\n<body><main id="rp" data-c="');
-const DATA_BITS = bytes('" data-bits="');
-const DATA_BACK = bytes(` data-worker="${BASE}worker.js" data-verify="${BASE}verify" data-back="`);
-const SCRIPT_OPEN = bytes('</p></main>\n<script nonce="');
-const SCRIPT = bytes(`">${PAGE_JS}</script></body></html>`);
-
 interface Statics {
-  readonly head: Buffer;
-  readonly top: Buffer;
-  readonly middle: Buffer;
-  readonly noscriptGet: Buffer;
-  readonly kept: Buffer;
-  readonly lost: Buffer;
-  readonly ref: Buffer;
+  readonly head: string;
+  readonly top: string;
+  readonly middle: string;
+  readonly noscriptGet: string;
+  readonly kept: string;
+  readonly lost: string;
+  readonly ref: string;
 }
 
-// Everything that depends only on language, branding and wait is escaped and encoded once per config.
+// Everything that depends only on language, branding and wait is escaped once per config, not per request.
 const staticsCache = new WeakMap<ChallengeConfig['branding'], Map<string, Statics>>();
 
 function statics(lang: Lang, b: ChallengeConfig['branding'], waitS: number): Statics {
@@ -92,70 +68,46 @@ function statics(lang: Lang, b: ChallengeConfig['branding'], waitS: number): Sta
   const w = WORDS[lang];
   const msg = lang === 'fr' ? b.message_fr : b.message_en;
   const s: Statics = {
-    head: bytes(`<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="robots" content="noindex"><title>${esc(w.title)} · ${esc(b.name)}</title>`),
-    top: bytes(`" data-done="${esc(w.done)}" data-fail="${esc(w.fail)}">
+    head: `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="robots" content="noindex"><title>${esc(w.title)} · ${esc(b.name)}</title>`,
+    top: `" data-done="${esc(w.done)}" data-fail="${esc(w.fail)}">
 ${b.logo === undefined ? `<p class="brand">${esc(b.name)}</p>` : `<img src="${esc(b.logo)}" alt="${esc(b.name)}">`}
 <h1>${esc(w.title)}</h1><p>${esc(msg ?? w.lead)}</p>
 <div id="work"><label for="pg">${esc(w.working)}</label> <progress id="pg" max="100" value="0"></progress></div>
 <p id="st" role="status" aria-live="polite"></p>
-<p id="again" hidden><a href="`),
-    middle: bytes(`">${esc(w.again)}</a></p>\n`),
-    noscriptGet: bytes(`<noscript><p>${esc(w.noscript(waitS))}</p></noscript>\n`),
-    kept: bytes(
-      `<p>${esc(w.formKept)}</p><noscript><p>${esc(w.nojsForm(waitS))}</p><button type="submit">${esc(w.send)}</button></noscript></form>`,
-    ),
-    lost: bytes(`<p><strong>${esc(w.formLost)}</strong></p>`),
-    ref: bytes(`\n<p class="ref">${esc(w.ref)}${lang === 'fr' ? ' :' : ':'} `),
+<p id="again" hidden><a href="`,
+    middle: `">${esc(w.again)}</a></p>\n`,
+    noscriptGet: `<noscript><p>${esc(w.noscript(waitS))}</p></noscript>`,
+    kept: `<p>${esc(w.formKept)}</p><noscript><p>${esc(w.nojsForm(waitS))}</p><button type="submit">${esc(w.send)}</button></noscript></form>`,
+    lost: `<p><strong>${esc(w.formLost)}</strong></p>`,
+    ref: `\n<p class="ref">${esc(w.ref)}${lang === 'fr' ? ' :' : ':'} `,
   };
   if (byKey.size < 16) byKey.set(key, s);
   return s;
 }
 
-/** Same-origin return paths are usually plain ASCII with nothing to escape: skip the regex then. */
-function escBack(r: string): string {
-  for (let i = 0; i < r.length; i++) {
-    const c = r.charCodeAt(i);
-    if (c === 38 || c === 60 || c === 62 || c === 34 || c === 39) return esc(r);
-  }
-  return r;
-}
-
-export function renderPage(p: PageInput): Buffer {
+export function renderPage(p: PageInput): string {
   const s = statics(p.lang, p.branding, p.waitS);
-  const back = escBack(p.back);
+  const back = esc(p.back);
   const wait = esc(`${BASE}wait?t=${p.ticket}&r=${encodeURIComponent(p.back)}`);
   const fields = Array.isArray(p.form) ? p.form : undefined;
+  let form = '';
+  if (fields !== undefined) {
+    form = `<form id="rf" method="post" action="${wait}">`;
+    for (const [k, v] of fields) form += `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`;
+    form += s.kept;
+  } else if (p.form === 'lost') {
+    form = s.lost;
+  }
+  // A GET without JavaScript continues by itself after the wait; a kept POST needs the person to press the button.
+  const refresh =
+    fields === undefined ? `<noscript><meta http-equiv="refresh" content="${p.waitS};url=${wait}"></noscript>` : '';
   const pr = p.proof;
   const scrypt = pr.alg === 'scrypt' ? ` data-alg="scrypt" data-n="${pr.n}" data-r="${pr.r}" data-p="${pr.p}"` : '';
-  // A GET without JavaScript continues by itself after the wait; a kept POST needs the person to press the button.
-  const parts: Piece[] = [
-    s.head,
-    fields === undefined ? `<noscript><meta http-equiv="refresh" content="${p.waitS};url=${wait}"></noscript>` : '',
-    STYLE_OPEN,
-    p.nonce,
-    STYLE_CSS,
-    p.nonce,
-    HEAD_END,
-    p.challenge,
-    DATA_BITS,
-    `${pr.bits}"${scrypt}`,
-    DATA_BACK,
-    back,
-    fields === undefined ? '" data-keep="0' : '" data-keep="1',
-    s.top,
-    back,
-    s.middle,
-  ];
-  if (fields !== undefined) {
-    parts.push('\n');
-    let form = `<form id="rf" method="post" action="${wait}">`;
-    for (const [k, v] of fields) form += `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`;
-    parts.push(form, s.kept);
-  } else {
-    parts.push(s.noscriptGet);
-    if (p.form === 'lost') parts.push(s.lost);
-  }
-  parts.push(s.ref, p.decisionId, SCRIPT_OPEN, p.nonce, SCRIPT);
-  return assemble(parts);
+  return (
+    `${s.head}${refresh}<style nonce="${p.nonce}">${CSS}</style><noscript><style nonce="${p.nonce}">#work{display:none}</style></noscript></head>\n` +
+    `<body><main id="rp" data-c="${p.challenge}" data-bits="${pr.bits}"${scrypt} data-worker="${BASE}worker.js" data-verify="${BASE}verify" data-back="${back}" data-keep="${fields === undefined ? '0' : '1'}` +
+    `${s.top}${back}${s.middle}${fields === undefined ? s.noscriptGet : ''}\n${form}${s.ref}${p.decisionId}</p></main>\n` +
+    `<script nonce="${p.nonce}">${PAGE_JS}</script></body></html>`
+  );
 }

@@ -231,12 +231,12 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
     };
   };
 
-  const writePage = (res: AnyResponse, ctx: RequestCtx, body: Buffer, nonce: string, auth: string) => {
+  const writePage = (res: AnyResponse, ctx: RequestCtx, body: string, nonce: string, auth: string) => {
     // The client may have left while its form body was read.
     if (res.headersSent || res.writableEnded || (res as ServerResponse).destroyed) return;
     (res as ServerResponse).writeHead(403, {
       'content-type': 'text/html; charset=utf-8',
-      'content-length': body.length,
+      'content-length': Buffer.byteLength(body),
       'cache-control': 'no-store',
       'content-security-policy': csp(nonce),
       'referrer-policy': 'same-origin',
