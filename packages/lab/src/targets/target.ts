@@ -11,6 +11,8 @@ export interface RunningTarget {
   name: TargetName;
   host: string;
   port: number;
+  /** HTTP/2 over TLS (ALPN h2) listener of a gateway; undefined for `direct` (the origins speak HTTP/1.1). */
+  tlsPort?: number;
   /** Process to measure (the gateway); undefined for `direct`. */
   pid?: number;
   /** Rempart only: where to read the mode from. */
