@@ -54,6 +54,15 @@ export async function startLabOrigin(o: OriginOptions = {}): Promise<LabOrigin> 
   const upstreamAgent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   const server = http.createServer((req, res) => {
     seen++;
+    if (req.url === '/__lab/reset') {
+      // After the capacity probe: what it sent is not part of the run. In-flight requests stay counted.
+      c.legit = 0;
+      c.attack = 0;
+      c.max_in_flight = c.in_flight;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"reset":true}');
+      return;
+    }
     if (req.url === '/__lab/counters') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ ...c, distinct_peers: peers.size }));

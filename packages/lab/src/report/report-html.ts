@@ -39,10 +39,31 @@ function phaseTable(t: TargetRun): string {
       (
         p,
       ) => `<tr><td>${esc(p.name)}</td><td>${p.start_s}–${p.end_s} s</td><td>${p.legit.requests}</td><td>${pct(p.legit.success_ratio)}</td>
-<td>${num(p.legit.p99_ms, ' ms')}</td><td>${p.attack.requests}</td><td>${pct(p.attack.reached_origin_ratio)}</td></tr>`,
+<td>${num(p.legit.p99_ms, ' ms')}</td><td>${p.attack.requests}</td><td>${p.attack_rps}</td><td>${num(p.attack_multiple, '×')}</td><td>${pct(p.attack.reached_origin_ratio)}</td></tr>`,
     )
     .join('\n');
-  return `<table><tr><th>phase</th><th>time</th><th>legit req</th><th>legit ok</th><th>legit p99</th><th>attack req</th><th>reached origin</th></tr>${rows}</table>`;
+  return `<table><tr><th>phase</th><th>time</th><th>legit req</th><th>legit ok</th><th>legit p99</th><th>attack req</th><th>attack req/s</th><th>× capacity</th><th>reached origin</th></tr>${rows}</table>`;
+}
+
+function capacityLine(t: TargetRun): string {
+  const c = t.capacity;
+  if (!c) return '';
+  return `<p><b>origin capacity ${c.rps} req/s</b> (measured in this run before the phases: ${esc(c.vector)} mix, ${c.concurrency} closed-loop clients straight to the origin for ${c.duration_s} s, ${c.served} answers below 500, ${c.shed} shed, ${c.errors} errors, p50 ${num(c.p50_ms, ' ms')}); busiest attack phase <b>${esc(t.attack_peak_phase ?? '–')}: ${num(t.attack_multiple, '×')} capacity</b>.</p>`;
+}
+
+function vectorTable(t: TargetRun): string {
+  const rows = t.vectors
+    .filter((v) => v.kind !== 'request')
+    .map((v) => {
+      const stats = Object.entries(v.stats)
+        .map(([k, x]) => `${esc(k)} ${esc(String(x))}`)
+        .join(', ');
+      return `<tr><td>${esc(v.vector)}</td><td>${esc(v.phase)}</td><td style="text-align:left">${stats}</td></tr>`;
+    })
+    .join('\n');
+  return rows
+    ? `<table><tr><th>connection / HTTP/2 vector</th><th>phase</th><th>what it did</th></tr>${rows}</table>`
+    : '';
 }
 
 export function renderHtml(r: Report): string {
@@ -55,7 +76,7 @@ export function renderHtml(r: Report): string {
   }));
   const sections = ran
     .map(
-      (t) => `<section><h2>${esc(t.target)}</h2>${phaseTable(t)}
+      (t) => `<section><h2>${esc(t.target)}</h2>${capacityLine(t)}${phaseTable(t)}${vectorTable(t)}
 <p class="muted">generator: ${t.generator.cpu_s} CPU s, busiest second ${Math.round(t.generator.max_core_ratio * 100)} % of a core${t.generator.saturated ? ' — <b>saturated: figures understate the attack</b>' : ''}, ${t.generator.dropped} arrivals dropped.
 origin: ${num(t.origin.cpu_s, ' CPU s')}, max ${t.origin.max_in_flight} in flight. fds max ${num(t.gateway.max_fds)}.</p>
 <div class="charts" id="charts-${esc(t.target)}"></div></section>`,

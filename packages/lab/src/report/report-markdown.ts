@@ -1,9 +1,9 @@
-import type { Report } from '../run/report-types.ts';
+import type { Report, TargetRun } from '../run/report-types.ts';
 
 // A Markdown summary of a report (for docs/results.md and closing notes): one row per target, same run.
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)} %`);
-const val = (x: number | null | undefined, unit = '') => (x === null || x === undefined ? '–' : `${x}${unit}`);
+const val = (x: number | string | null | undefined, unit = '') => (x === null || x === undefined ? '–' : `${x}${unit}`);
 
 export function renderMarkdown(r: Report): string {
   const lines = [
@@ -27,6 +27,39 @@ export function renderMarkdown(r: Report): string {
     lines.push(
       `| ${t.target} | ${pct(t.legit.success_ratio)} | ${val(t.legit.p50_ms, ' ms')} | ${val(t.legit.p99_ms, ' ms')} | ${pct(t.legit.per_class.critical.success_ratio)} | ${val(t.legit.per_class.critical.p99_ms, ' ms')} | ${t.attack.requests} | ${pct(t.attack.reached_origin_ratio)} | ${val(t.time_to_mitigate_s, ' s')} | ${t.collateral.legit_challenged} / ${t.collateral.legit_blocked} | ${val(t.gateway.cpu_s, ' s')} | ${val(t.gateway.max_rss_mb, ' MB')} | ${t.generator.dropped}${t.generator.saturated ? ' (saturated)' : ''} |`,
     );
+  }
+  const ran = Object.values(r.targets).filter((t) => t?.status === 'ok') as TargetRun[];
+  const measured = ran.filter((t) => t.origin_capacity_rps !== null);
+  if (measured.length > 0) {
+    lines.push(
+      '',
+      '| target | origin capacity (measured) | attack req/s (busiest phase) | multiple of capacity | legit ok in that phase | legit p99 in that phase |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const t of measured) {
+      const p = t.phases.find((x) => x.name === t.attack_peak_phase);
+      lines.push(
+        `| ${t.target} | ${t.origin_capacity_rps} req/s | ${val(p?.attack_rps)} (${val(t.attack_peak_phase)}) | ${val(t.attack_multiple, '×')} | ${pct(p?.legit.success_ratio)} | ${val(p?.legit.p99_ms, ' ms')} |`,
+      );
+    }
+  }
+  const h2 = ran.flatMap((t) => t.vectors.filter((v) => v.kind === 'h2').map((v) => ({ t: t.target, v })));
+  if (h2.length > 0) {
+    lines.push(
+      '',
+      '| target | h2 vector | phase | sessions | not h2 | streams opened / reset | CONTINUATION frames | closed by target | GOAWAY (calm) |',
+      '|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const { t, v } of h2) {
+      const x = v.stats as Record<string, unknown>;
+      if (typeof x.skipped === 'string') {
+        lines.push(`| ${t} | ${v.vector} | ${v.phase} | skipped: ${x.skipped} ||||||`);
+        continue;
+      }
+      lines.push(
+        `| ${t} | ${v.vector} | ${v.phase} | ${x.sessions} | ${x.not_h2} | ${x.streams_opened} / ${x.streams_reset} | ${x.continuation_frames} | ${x.closed_by_target} | ${x.goaway_received} (${x.goaway_enhance_your_calm}) |`,
+      );
+    }
   }
   return `${lines.join('\n')}\n`;
 }

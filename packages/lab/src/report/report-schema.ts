@@ -35,6 +35,9 @@ const ran = z.object({
   legit,
   attack,
   time_to_mitigate_s: z.number().nonnegative().nullable(),
+  // Measured in the run (scenario `capacity`), null when the scenario does not ask for it.
+  origin_capacity_rps: z.number().positive().nullable(),
+  attack_multiple: z.number().nonnegative().nullable(),
   collateral: z.object({ legit_challenged: z.number().int(), legit_blocked: z.number().int(), ratio }),
   gateway: z.object({
     cpu_s: z.number().nullable(),
@@ -47,8 +50,27 @@ const ran = z.object({
     max_in_flight: z.number().int(),
   }),
   generator: z.object({ cpu_s: z.number(), saturated: z.boolean(), dropped: z.number().int() }),
-  phases: z.array(z.object({ name: z.string(), start_s: z.number(), end_s: z.number(), legit, attack })).min(1),
-  vectors: z.array(z.object({ vector: z.string(), phase: z.string(), kind: z.enum(['request', 'connection', 'h2']) })),
+  phases: z
+    .array(
+      z.object({
+        name: z.string(),
+        start_s: z.number(),
+        end_s: z.number(),
+        legit,
+        attack,
+        attack_rps: z.number().nonnegative(),
+        attack_multiple: z.number().nonnegative().nullable(),
+      }),
+    )
+    .min(1),
+  vectors: z.array(
+    z.object({
+      vector: z.string(),
+      phase: z.string(),
+      kind: z.enum(['request', 'connection', 'h2']),
+      stats: z.record(z.string(), z.unknown()),
+    }),
+  ),
   timeline: z.array(
     z.object({
       t: z.number().int(),

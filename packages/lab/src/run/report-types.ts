@@ -1,3 +1,4 @@
+import type { CapacityResult } from '../measure/capacity.ts';
 import type { LegitSummary, PhaseSummary, Second } from '../measure/collector.ts';
 import type { TargetName } from '../targets/target.ts';
 
@@ -24,6 +25,12 @@ export interface TargetRun {
     reached_origin_ratio: number | null;
   };
   time_to_mitigate_s: number | null;
+  /** The origin's capacity on the attack's mix, measured in this run before the phases (null: not asked). */
+  origin_capacity_rps: number | null;
+  capacity: CapacityResult | null;
+  /** Attack req/s of the busiest phase ÷ origin_capacity_rps (null without a capacity measure). */
+  attack_multiple: number | null;
+  attack_peak_phase: string | null;
   collateral: { legit_challenged: number; legit_blocked: number; ratio: number | null };
   gateway: { pid: number | null; cpu_s: number | null; max_rss_mb: number | null; max_fds: number | null };
   origin: {
@@ -40,7 +47,7 @@ export interface TargetRun {
     dropped: number;
     max_timer_lateness_ms: number;
   };
-  phases: PhaseSummary[];
+  phases: (PhaseSummary & { attack_rps: number; attack_multiple: number | null })[];
   vectors: VectorReport[];
   timeline: Second[];
 }

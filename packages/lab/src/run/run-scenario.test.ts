@@ -73,6 +73,42 @@ describe('scenario runs', () => {
     assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=/, 'self-contained: no external scripts or styles');
   });
 
+  test('capacity measured in the run: the flood is a multiple of it, and the probe is not counted', async () => {
+    // Every request costs the lab origin 4 ms of CPU on one thread: at most 250 answers per second.
+    const scenario = scenarioSchema.parse({
+      name: 'tiny-capacity',
+      description: 'a flood at half the measured capacity',
+      origin: { cpu_ms: 4, search_factor: 1 },
+      capacity: { vector: 'ddosia', concurrency: 8, duration_s: 1.5, warmup_s: 0.5 },
+      legit: { users: 4, think_ms: [200, 400] },
+      phases: [
+        { name: 'calm', duration_s: 1 },
+        {
+          name: 'flood',
+          duration_s: 3,
+          attacks: [{ vector: 'ddosia', rate_x_capacity: 0.5, sources: 100, max_connections: 100 }],
+        },
+      ],
+    });
+    const report = await runScenario({ scenario, quick: false, targets: ['direct'] });
+    assert.ok(reportSchema.safeParse(report).success);
+    assert.deepEqual(report.scenario.phases[1].attacks, ['ddosia@0.5×capacity']);
+    const d = report.targets.direct as TargetRun;
+    assert.equal(d.status, 'ok', JSON.stringify(d));
+    const cap = d.origin_capacity_rps ?? 0;
+    assert.ok(cap > 40 && cap <= 250, `capacity ${cap} req/s (bound: 250)`);
+    assert.equal(d.capacity?.served, Math.round(cap * 1.5));
+    const flood = d.phases[1];
+    assert.ok(
+      (flood.attack_multiple ?? 0) > 0.3 && (flood.attack_multiple ?? 0) < 0.65,
+      `multiple ${flood.attack_multiple}`,
+    );
+    assert.equal(d.attack_multiple, flood.attack_multiple);
+    assert.equal(d.attack_peak_phase, 'flood');
+    // The probe's requests were reset away: the origin counts only the run's attack.
+    assert.ok(d.origin.attack_requests <= d.attack.requests, `${d.origin.attack_requests} > ${d.attack.requests}`);
+  });
+
   test('the report schema rejects reports missing contract fields', () => {
     const broken = [{ schema: 'rempart-lab/report@1' }, { schema: 'other', scenario: {}, targets: {} }];
     for (const b of broken) assert.equal(reportSchema.safeParse(b).success, false);

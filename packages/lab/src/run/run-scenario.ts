@@ -1,6 +1,6 @@
 import { cpus, platform, release, totalmem } from 'node:os';
 import type { ChallengeSolver } from '../legit/challenge.ts';
-import type { Scenario } from '../scenario/schema.ts';
+import { rateLabel, type Scenario } from '../scenario/schema.ts';
 import { type TargetName, targetNames } from '../targets/target.ts';
 import { targets } from '../targets/targets.ts';
 import { REPORT_SCHEMA, type Report } from './report-types.ts';
@@ -38,7 +38,7 @@ export async function runScenario(o: ScenarioRunOptions): Promise<Report> {
       phases: o.scenario.phases.map((p) => ({
         name: p.name,
         duration_s: p.duration_s,
-        attacks: p.attacks.map((a) => `${a.vector}@${a.rate}/s`),
+        attacks: p.attacks.map((a) => `${a.vector}@${rateLabel(a)}`),
       })),
     },
     started_at: started,

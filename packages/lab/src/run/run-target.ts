@@ -9,8 +9,9 @@ import { rempartSolver } from '../legit/rempart-solver.ts';
 import { startLegitUsers } from '../legit/users.ts';
 import { watchCpu } from '../load/cpu-watch.ts';
 import { createPoolAllocator, poolAddress, type SourcePool } from '../load/sources.ts';
+import { type CapacityResult, measureCapacity } from '../measure/capacity.ts';
 import { Collector } from '../measure/collector.ts';
-import type { AttackSpec, Scenario } from '../scenario/schema.ts';
+import { type AttackSpec, attackRate, type Scenario } from '../scenario/schema.ts';
 import { sampleTree } from '../targets/proc-stats.ts';
 import { spawnReady } from '../targets/spawn-ready.ts';
 import type { TargetName } from '../targets/target.ts';
@@ -110,11 +111,37 @@ export async function runTarget(o: RunOptions): Promise<TargetRun> {
     const originPort = Number(origin.readyLine?.port);
     // What the origin costs: poste itself when it runs, else the lab origin.
     const originPid = poste?.pid ?? origin.pid;
+    const alloc = createPoolAllocator();
+    const legitPool = alloc('legit', s.legit.users);
+    // Origin capacity, measured now against the origin itself (same process, costs and request mix the
+    // flood will use), before any gateway runs; the counters are then reset so the probe is not reported.
+    let capacity: CapacityResult | null = null;
+    if (s.capacity) {
+      const c = s.capacity;
+      const probePool = alloc('capacity-probe', 500);
+      o.progress?.(
+        `[${o.target}] measuring origin capacity (${c.vector} mix, ${c.concurrency} clients, ${c.duration_s} s)`,
+      );
+      capacity = await measureCapacity({
+        host: '127.0.0.1',
+        port: originPort,
+        vector: c.vector,
+        concurrency: c.concurrency,
+        durationS: c.duration_s,
+        warmupS: c.warmup_s,
+        source: (k) => poolAddress(probePool, k),
+        sourceCount: 500,
+        seed: seed + 7,
+      });
+      if (capacity.rps <= 0) throw new Error(`origin capacity measured as 0 req/s: ${JSON.stringify(capacity)}`);
+      await getJson('127.0.0.1', originPort, '/__lab/reset');
+      // Let the origin finish what the probe left in flight before the run starts.
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const capacityRps = capacity?.rps ?? null;
     target = await targets[o.target].start({ host: '127.0.0.1', port: originPort }, dir);
     const t = target;
     const collector = new Collector();
-    const alloc = createPoolAllocator();
-    const legitPool = alloc('legit', s.legit.users);
     const cpu = watchCpu();
 
     // Sampling once a second: gateway process tree, origin counters.
@@ -204,9 +231,11 @@ export async function runTarget(o: RunOptions): Promise<TargetRun> {
         const source = sharedSource(a, pool, legitPool, seed + pi * 101 + ai);
         return startAttack(
           a,
+          attackRate(a, capacityRps),
           phase.name,
           t.host,
           t.port,
+          t.tlsPort,
           phase.duration_s,
           source,
           collector,
@@ -232,12 +261,31 @@ export async function runTarget(o: RunOptions): Promise<TargetRun> {
     const originEnd = sampleTree(originPid);
     const overall = collector.overallSummary();
     const collateral = overall.legit.challenged + overall.legit.blocked;
+    // The flood's achieved multiple of the measured capacity: attack requests answered (or failed) per second
+    // of each phase, over the capacity. What was sent, not what the scenario asked for.
+    const phases = collector.phaseSummaries().map((p) => {
+      const len = p.end_s - p.start_s;
+      const rps = len > 0 ? Math.round((p.attack.requests / len) * 10) / 10 : 0;
+      return {
+        ...p,
+        attack_rps: rps,
+        attack_multiple: capacityRps === null ? null : Math.round((rps / capacityRps) * 10) / 10,
+      };
+    });
+    const peak = phases.reduce<(typeof phases)[number] | undefined>(
+      (best, p) => (best === undefined || p.attack_rps > best.attack_rps ? p : best),
+      undefined,
+    );
     return {
       status: 'ok',
       target: o.target,
       legit: overall.legit,
       attack: overall.attack,
       time_to_mitigate_s: collector.timeToMitigate(attackStartS, attackEndS),
+      origin_capacity_rps: capacityRps,
+      capacity,
+      attack_multiple: capacityRps === null ? null : (peak?.attack_multiple ?? null),
+      attack_peak_phase: capacityRps === null ? null : (peak?.name ?? null),
       collateral: {
         legit_challenged: overall.legit.challenged,
         legit_blocked: overall.legit.blocked,
@@ -265,7 +313,7 @@ export async function runTarget(o: RunOptions): Promise<TargetRun> {
         dropped: generatorDropped,
         max_timer_lateness_ms: lateness,
       },
-      phases: collector.phaseSummaries(),
+      phases,
       vectors,
       timeline: collector.timeline(),
     };
@@ -286,9 +334,11 @@ function sharedSource(a: AttackSpec, pool: SourcePool, legitPool: SourcePool, se
 
 async function startAttack(
   a: AttackSpec,
+  rate: number,
   phase: string,
   host: string,
   port: number,
+  tlsPort: number | undefined,
   durationS: number,
   source: (k: number) => string,
   collector: Collector,
@@ -305,7 +355,7 @@ async function startAttack(
       vectors: rotation,
       host,
       port,
-      rate: a.rate,
+      rate,
       rampS: a.ramp_s,
       durationS,
       maxInFlight: a.max_connections,
@@ -320,7 +370,19 @@ async function startAttack(
   const wait = () =>
     new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })));
   if (a.vector === 'h2-rapid-reset' || a.vector === 'h2-continuation') {
-    const h = startH2Attack({ kind: a.vector, host, port, rate: a.rate, maxConnections: a.max_connections, source });
+    if (tlsPort === undefined) {
+      // The origins speak cleartext HTTP/1.1 only: nothing to attack over HTTP/2; said, not hidden.
+      await wait();
+      return { vector: a.vector, phase, kind: 'h2', stats: { skipped: 'the target has no HTTP/2 (TLS) listener' } };
+    }
+    const h = startH2Attack({
+      kind: a.vector,
+      host,
+      port: tlsPort,
+      rate,
+      maxConnections: a.max_connections,
+      source,
+    });
     await wait();
     return { vector: a.vector, phase, kind: 'h2', stats: { ...h.stop() } };
   }
@@ -328,7 +390,7 @@ async function startAttack(
     kind: a.vector as SlowKind,
     host,
     port,
-    rate: a.rate,
+    rate,
     maxConnections: a.max_connections,
     source,
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { listScenarios, loadScenario, quickProfile, ScenarioError, withDuration } from './load-scenario.ts';
+import { attackRate, scenarioSchema } from './schema.ts';
 
 const total = (s: { phases: { duration_s: number }[] }) => s.phases.reduce((a, p) => a + p.duration_s, 0);
 
@@ -31,8 +32,26 @@ describe('scenarios', () => {
       assert.ok(total(q) <= 40, `${s.name}: ${total(q)} s`);
       assert.equal(q.phases.length, s.phases.length);
       for (const [i, p] of q.phases.entries())
-        for (const [j, a] of p.attacks.entries()) assert.ok(a.rate <= s.phases[i].attacks[j].rate && a.rate >= 1);
+        for (const [j, a] of p.attacks.entries()) {
+          const full = s.phases[i].attacks[j];
+          if (a.rate !== undefined && full.rate !== undefined) assert.ok(a.rate <= full.rate && a.rate >= 1);
+          else assert.ok((a.rate_x_capacity ?? 0) <= (full.rate_x_capacity ?? 0) && (a.rate_x_capacity ?? 0) > 0);
+        }
     }
+  });
+
+  test('an attack sets exactly one of rate and rate_x_capacity, and the latter needs a capacity section', () => {
+    const base = { name: 'x', description: 'x', legit: {}, capacity: {} };
+    const phase = (a: Record<string, unknown>) => [{ name: 'p', duration_s: 1, attacks: [{ vector: 'ddosia', ...a }] }];
+    assert.ok(scenarioSchema.safeParse({ ...base, phases: phase({ rate: 10 }) }).success);
+    assert.ok(scenarioSchema.safeParse({ ...base, phases: phase({ rate_x_capacity: 20 }) }).success);
+    assert.equal(scenarioSchema.safeParse({ ...base, phases: phase({}) }).success, false);
+    assert.equal(scenarioSchema.safeParse({ ...base, phases: phase({ rate: 10, rate_x_capacity: 2 }) }).success, false);
+    const noCapacity = { name: 'x', description: 'x', legit: {}, phases: phase({ rate_x_capacity: 20 }) };
+    assert.equal(scenarioSchema.safeParse(noCapacity).success, false);
+    const s = scenarioSchema.parse({ ...base, phases: phase({ rate_x_capacity: 20 }) });
+    assert.equal(attackRate(s.phases[0].attacks[0], 57.5), 1150);
+    assert.throws(() => attackRate(s.phases[0].attacks[0], null));
   });
 
   test('--duration keeps phase proportions', () => {

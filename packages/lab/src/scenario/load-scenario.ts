@@ -49,7 +49,8 @@ export function quickProfile(s: Scenario): Scenario {
       duration_s: Math.max(1, Math.round(p.duration_s * k * 10) / 10),
       attacks: p.attacks.map((a) => ({
         ...a,
-        rate: Math.max(1, Math.round(a.rate * f)),
+        rate: a.rate === undefined ? undefined : Math.max(1, Math.round(a.rate * f)),
+        rate_x_capacity: a.rate_x_capacity === undefined ? undefined : Math.round(a.rate_x_capacity * f * 100) / 100,
         sources: Math.max(1, Math.round(a.sources * f)),
         max_connections: Math.max(1, Math.round(a.max_connections * f)),
         ramp_s: a.ramp_s * k,
