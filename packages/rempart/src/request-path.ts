@@ -124,6 +124,7 @@ export function createRequestPath(p: RequestPathParts): RequestHandler {
       account(ctx, v, (res as ServerResponse).statusCode, -1);
       return;
     }
+    ctx.setCookie = p.challenge.offerPass(ctx, deps);
     void serve(req, res, ctx, ctx.route as CompiledRoute, body);
   }
 

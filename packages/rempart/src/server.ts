@@ -97,7 +97,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const store = o.store ?? createStore(config);
   const decisions = new DecisionRing();
   const admission = new AdmissionRegistry(config, clock);
-  const challenge = createChallenge(config.challenge, clock);
+  // `sessions` is replaced on reload: read through it at each request.
+  const challenge = createChallenge(config.challenge, clock, { knownSession: (ctx) => sessions.knows(ctx.headers) });
   const deps: Deps = { clock, store, policy: compilePolicy(config), snapshot: QUIET };
 
   const makeUpstreams = (c: Config): Upstreams =>

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import type { RequestCtx, Verdict } from './types.ts';
 
@@ -100,6 +100,15 @@ export function writeError(
   if (o.close && h1) headers.connection = 'close';
   (res as ServerResponse).writeHead(status, headers);
   res.end(body);
+}
+
+/** Adds the gateway's own cookie (ctx.setCookie) to an answer's headers, after any the origin set. */
+export function addGatewayCookie(headers: OutgoingHttpHeaders, ctx: RequestCtx): OutgoingHttpHeaders {
+  const c = ctx.setCookie;
+  if (c === undefined) return headers;
+  const had = headers['set-cookie'];
+  headers['set-cookie'] = had === undefined ? c : Array.isArray(had) ? [...had, c] : [String(had), c];
+  return headers;
 }
 
 export type ChallengeRenderer = (res: AnyResponse, ctx: RequestCtx, v: Extract<Verdict, { kind: 'challenge' }>) => void;

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../core/clock.ts';
-import { type AnyResponse, writeError } from '../pipeline/respond.ts';
+import { type AnyResponse, addGatewayCookie, writeError } from '../pipeline/respond.ts';
 import type { RequestCtx } from '../pipeline/types.ts';
 import { buildResponseHeaders, buildTrailers } from './response-headers.ts';
 import { errorCode, shouldRetry } from './retry.ts';
@@ -176,7 +176,7 @@ export class ForwardJob implements Dispatcher.DispatchHandler {
     this.status = statusCode;
     this.hooks?.onResponseStart?.(this.ctx, statusCode, this.host.clock.mono() - this.startMono, headers);
     try {
-      (this.res as ServerResponse).writeHead(statusCode, buildResponseHeaders(headers));
+      (this.res as ServerResponse).writeHead(statusCode, addGatewayCookie(buildResponseHeaders(headers), this.ctx));
     } catch (err) {
       // A header Node refuses to send (e.g. invalid on HTTP/2): the answer cannot be relayed faithfully.
       controller.abort(err as Error);

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Clock } from '../../core/clock.ts';
-import { type AnyResponse, writeError } from '../respond.ts';
+import { type AnyResponse, addGatewayCookie, writeError } from '../respond.ts';
 import type { RequestCtx } from '../types.ts';
 import { ByteLru } from './byte-lru.ts';
 import { planStore } from './cache-control.ts';
@@ -179,7 +179,7 @@ export function createMicroCache(cfg: CacheConfig, clock: Clock, opts: MicroCach
       return;
     }
     headers['content-length'] = e.body.length;
-    (res as ServerResponse).writeHead(e.status, headers);
+    (res as ServerResponse).writeHead(e.status, addGatewayCookie(headers, ctx));
     if (ctx.method === 'HEAD') res.end();
     else res.end(e.body);
   }
@@ -190,7 +190,7 @@ export function createMicroCache(cfg: CacheConfig, clock: Clock, opts: MicroCach
     headers[CACHE_HEADER] = label;
     const body = r.body ?? Buffer.alloc(0);
     headers['content-length'] = body.length;
-    (res as ServerResponse).writeHead(r.status, headers);
+    (res as ServerResponse).writeHead(r.status, addGatewayCookie(headers, ctx));
     if (ctx.method === 'HEAD') res.end();
     else res.end(body);
   }

@@ -169,6 +169,34 @@ export const challengeSchema = z
       .describe(
         "What a solved challenge earns: a signed token (cookie, or the rempart-clearance header) bound to the client's /24 or /64 and User-Agent.",
       ),
+    pass: z
+      .object({
+        enabled: z.boolean().default(true).describe('Hand out visitor passes in normal mode.'),
+        ttl_s: z
+          .number()
+          .int()
+          .positive()
+          .max(31_536_000)
+          .default(604_800)
+          .describe("Lifetime of a pass, in seconds (also the cookie's Max-Age)."),
+        budget: z
+          .number()
+          .int()
+          .positive()
+          .max(1_000_000)
+          .default(1_000)
+          .describe('Class-wide challenges one pass may spare its holder before it stops counting.'),
+        cookie: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+$/)
+          .default('__rempart_pass')
+          .describe('Name of the pass cookie.'),
+      })
+      .strict()
+      .prefault({})
+      .describe(
+        "The priority lane for people who came before an attack: in normal mode a browser's page load (GET asking for text/html) that the gateway serves gets a signed pass cookie, bound to the client's /24 or /64 and User-Agent. Outside normal mode a live pass spares its holder the mode's class-wide challenges, never score-based challenges, rate limits or per-shape actions. No pass is handed out outside normal mode, so a flood's clients cannot earn one once an attack is seen.",
+      ),
     challenge_ttl_s: z
       .number()
       .int()

@@ -18,6 +18,7 @@ const base: ChallengeFacts = {
   clearance: 'none',
   pressure: 0,
   classWide: true,
+  known: false,
 };
 
 const cases: [string, Partial<ChallengeFacts>, Partial<ChallengeParams>, string, string?, number?][] = [
@@ -42,6 +43,26 @@ const cases: [string, Partial<ChallengeFacts>, Partial<ChallengeParams>, string,
     {},
     'challenge',
     'challenge/score',
+  ],
+  [
+    'under attack, a visitor known before it (pass or session): spared the class-wide challenge',
+    { mode: 'under-attack', known: true },
+    {},
+    'pass',
+  ],
+  [
+    'under attack, known visitor but suspicious: still challenged on its score',
+    { mode: 'under-attack', known: true, score: 0.6 },
+    {},
+    'challenge',
+    'challenge/score',
+  ],
+  [
+    'under attack, known visitor whose clearance is spent: challenged',
+    { mode: 'under-attack', known: true, clearance: 'spent' },
+    {},
+    'challenge',
+    'challenge/clearance-spent',
   ],
   ['under attack with valid clearance: pass (no loop)', { mode: 'under-attack', clearance: 'valid' }, {}, 'pass'],
   ['under attack, static assets: pass', { mode: 'under-attack', routeClass: 'static' }, {}, 'pass'],

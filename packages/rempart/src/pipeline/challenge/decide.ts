@@ -19,6 +19,11 @@ export interface ChallengeFacts {
    * per-shape actions alone meet the flood and people are not asked for a proof of work.
    */
   readonly classWide: boolean;
+  /**
+   * The client was here before the attack: a live visitor pass (handed out in normal mode) or a session the origin
+   * issued. It is spared the mode's class-wide challenges only; score-based challenges still apply to it.
+   */
+  readonly known: boolean;
 }
 
 export interface ChallengeParams {
@@ -48,7 +53,8 @@ export function decide(f: ChallengeFacts, p: ChallengeParams): Verdict {
   let rule: string | undefined;
   if (f.clearance === 'spent') rule = 'challenge/clearance-spent';
   else if (f.score >= p.challengeScore) rule = 'challenge/score';
-  else if (f.classWide && p.classes[f.mode].includes(f.routeClass)) rule = `challenge/${f.mode}-${f.routeClass}`;
+  else if (f.classWide && !f.known && p.classes[f.mode].includes(f.routeClass))
+    rule = `challenge/${f.mode}-${f.routeClass}`;
   if (rule === undefined) return PASS;
   return { kind: 'challenge', rule, difficulty: difficulty(f, p) };
 }

@@ -25,9 +25,9 @@ import {
   KIND_TICKET,
   type Signer,
   TOKEN_CHARS,
-  type Token,
-  type VerifyFailure,
 } from './token.ts';
+import { VerifiedTokens } from './verified-tokens.ts';
+import { VisitorPass } from './visitor-pass.ts';
 import { WORKER_JS } from './worker-script.ts';
 
 // Adapter between the pure policy and HTTP: the pipeline stage (reads the clearance), the renderer of challenge
@@ -48,6 +48,13 @@ export interface ChallengeModule {
   deviceCapBits(): number;
   /** The request carries a valid clearance (the priority lane of detection); verified once per request. */
   hasClearance(ctx: RequestCtx): boolean;
+  /** In normal mode, the Set-Cookie of a visitor pass for a page load the gateway serves (see visitor-pass.ts). */
+  offerPass(ctx: RequestCtx, deps: Deps): string | undefined;
+}
+
+export interface ChallengeOptions {
+  /** The request carries a session the origin issued (detect/known-sessions.ts): a client known before the attack. */
+  readonly knownSession?: (ctx: RequestCtx) => boolean;
 }
 
 const WORKER_BODY = Buffer.from(WORKER_JS);
@@ -124,7 +131,7 @@ function readBody(req: AnyRequest, max: number, timeoutMs: number): Promise<Buff
   });
 }
 
-export function createChallenge(initial: ChallengeConfig, clock: Clock): ChallengeModule {
+export function createChallenge(initial: ChallengeConfig, clock: Clock, opts: ChallengeOptions = {}): ChallengeModule {
   let cfg = initial;
   let signer: Signer;
   let rate = new SolveRate();
@@ -136,7 +143,13 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
   let spent = new IdLedger(cfg.max_tracked);
   let cookieKey = `${cfg.clearance.cookie}=`;
   const processSecret = randomBytes(32);
-  const verified = new Map<string, { prefix: string; userAgent: string; token: Token }>();
+  const verified = new VerifiedTokens(VERIFIED_CACHE);
+
+  const binding = (ctx: RequestCtx): Binding => ({
+    prefix: ctx.client?.prefix ?? clientPrefix(ctx.peerIp),
+    userAgent: one(ctx.headers['user-agent']),
+  });
+  const pass = new VisitorPass(binding);
 
   const setup = (c: ChallengeConfig) => {
     // No configured secret: a per-process one (clearances then end with the process; say so in docs).
@@ -147,6 +160,7 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
       nonces = new IdLedger(c.max_tracked);
       spent = new IdLedger(c.max_tracked);
     }
+    pass.configure(c, signer, spent);
     if (rateKey(c) !== rated) {
       // Another proof: the solve times measured so far say nothing about it.
       rate = new SolveRate();
@@ -158,10 +172,6 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
   setup(cfg);
 
   const nowS = () => Math.floor(clock.now() / 1000);
-  const binding = (ctx: RequestCtx): Binding => ({
-    prefix: ctx.client?.prefix ?? clientPrefix(ctx.peerIp),
-    userAgent: one(ctx.headers['user-agent']),
-  });
 
   /** Verified once per request (the check spends one request of the clearance's budget) and kept on ctx. */
   const clearanceOf = (ctx: RequestCtx): ClearanceState => {
@@ -174,18 +184,8 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
     if (t === '') t = readCookie(ctx.headers.cookie, cookieKey) ?? '';
     if (t.length !== TOKEN_CHARS) return t === '' ? 'none' : 'invalid';
     const now = nowS();
-    const prefix = ctx.client?.prefix ?? clientPrefix(ctx.peerIp);
-    const ua = one(ctx.headers['user-agent']);
-    // A browser sends the same cookie many times: remember verified tokens with their binding and skip the HMAC.
-    let r: Token | VerifyFailure | undefined;
-    const hit = verified.get(t);
-    if (hit !== undefined && hit.prefix === prefix && hit.userAgent === ua && hit.token.exp > now) r = hit.token;
-    else {
-      r = signer.verify(t, KIND_CLEARANCE, { prefix, userAgent: ua }, now);
-      if (!isToken(r)) return 'invalid';
-      if (verified.size >= VERIFIED_CACHE) verified.delete(verified.keys().next().value as string);
-      verified.set(t, { prefix, userAgent: ua, token: r });
-    }
+    const r = verified.check(signer, t, KIND_CLEARANCE, binding(ctx), now);
+    if (r === undefined) return 'invalid';
     return spent.spend(r, r.aux, now) ? 'valid' : 'spent';
   };
 
@@ -194,15 +194,24 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
     run(ctx, deps): Verdict {
       if (!cfg.enabled) return { kind: 'pass' };
       const snap = deps.snapshot;
+      const allowListed = ctx.allowListed === true;
+      const clearance = allowListed ? 'none' : clearanceOf(ctx);
+      // Asked only outside normal mode and without a clearance, so a pass's budget counts spared challenges.
+      const known =
+        snap.mode !== 'normal' &&
+        !allowListed &&
+        clearance !== 'valid' &&
+        (opts.knownSession?.(ctx) === true || pass.holds(ctx, nowS()));
       return decide(
         {
           routeClass: ctx.routeClass ?? ctx.route?.routeClass ?? 'normal',
           mode: snap.mode,
           pressure: snap.pressure,
           classWide: snap.mode === 'normal' || snap.engaged !== false,
+          known,
           score: ctx.score ?? 0,
-          allowListed: ctx.allowListed === true,
-          clearance: ctx.allowListed === true ? 'none' : clearanceOf(ctx),
+          allowListed,
+          clearance,
         },
         params,
       );
@@ -436,5 +445,6 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
     },
     deviceCapBits: () => params.deviceCapBits,
     hasClearance: (ctx) => cfg.enabled && ctx.allowListed !== true && clearanceOf(ctx) === 'valid',
+    offerPass: (ctx, deps) => (cfg.enabled && deps.snapshot.mode === 'normal' ? pass.offer(ctx, nowS()) : undefined),
   };
 }

@@ -4,17 +4,18 @@ import { createHash, createHmac, createSecretKey, type KeyObject, randomFillSync
 // The MAC also covers the client prefix and User-Agent, so a token copied to another network or browser fails
 // without storing any binding in it. Verification is one base64url decode and one HMAC: no JSON, no lookups.
 //
-//  0      kind   (1 clearance, 2 pow challenge, 3 no-JS ticket)
+//  0      kind   (1 clearance, 2 pow challenge, 3 no-JS ticket, 4 visitor pass)
 //  1      key id (first byte of SHA-256 of the key: picks current or previous key after a rotation)
 //  2..5   expiry, unix seconds
-//  6..9   aux: clearance budget | challenge difficulty | ticket not-before (unix seconds)
+//  6..9   aux: clearance or pass budget | challenge difficulty | ticket not-before (unix seconds)
 //  10..21 random id (challenge nonce / clearance id)
 //  22..37 MAC
 
 export const KIND_CLEARANCE = 1;
 export const KIND_CHALLENGE = 2;
 export const KIND_TICKET = 3;
-type Kind = 1 | 2 | 3;
+export const KIND_PASS = 4;
+type Kind = 1 | 2 | 3 | 4;
 
 const FIELDS = 22;
 const MAC_LEN = 16;

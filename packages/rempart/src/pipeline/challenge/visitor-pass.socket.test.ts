@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { parseConfig } from '../../config/load.ts';
+import { type Gateway, startGateway } from '../../server.ts';
+import { adminCall, baseYaml, call } from '../../testing/gateway-kit.ts';
+
+// The priority lane for people who came before the attack, over real sockets through the whole gateway: in normal
+// mode a page load gets a visitor pass next to the origin's own cookies (forwarded and micro-cached answers
+// alike); under a pinned under-attack mode the pass (or a session the origin issued) spares the class-wide
+// challenge, a copy under another User-Agent or a spent pass does not, and no pass is handed out any more.
+
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) visitor-pass-test';
+const HTML = 'text/html,application/xhtml+xml';
+
+let origin: Server;
+let gw: Gateway;
+let port: number;
+let adminPort: number;
+
+before(async () => {
+  // /login issues a session; every page also sets a theme cookie, which must survive next to the pass.
+  origin = createServer((req, res) => {
+    const cookies = ['theme=dark; Path=/'];
+    if (req.url === '/login') cookies.push('sess=s3cr3t-session-value; Path=/; HttpOnly');
+    const body = `<!doctype html><title>origin</title><p>${req.url}</p>`;
+    res.writeHead(200, {
+      'content-type': 'text/html',
+      'content-length': Buffer.byteLength(body),
+      'set-cookie': cookies,
+    });
+    res.end(body);
+  });
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+  const yaml = baseYaml(
+    `http://127.0.0.1:${(origin.address() as AddressInfo).port}`,
+    `routes:
+  - name: cached
+    match: { path_prefix: /cached }
+    class: critical
+challenge:
+  clearance: { secure: false }
+  pass: { budget: 3 }
+detect:
+  priority:
+    session_cookies: [sess]
+cache:
+  routes:
+    - { route: cached, ttl_s: 60 }
+`,
+  );
+  gw = await startGateway({ config: parseConfig(yaml, 'pass-test.yaml') });
+  port = gw.listeners[0].port;
+  adminPort = gw.admin.port;
+});
+
+after(async () => {
+  await gw?.close(1_000);
+  await new Promise((r) => origin?.close(r));
+});
+
+const pin = async (mode: string) =>
+  assert.equal((await adminCall(adminPort, 'PUT', '/api/mode', { json: { mode } })).status, 200);
+
+function cookiesOf(h: { 'set-cookie'?: string[] }): string[] {
+  return h['set-cookie'] ?? [];
+}
+
+function passOf(h: { 'set-cookie'?: string[] }): string | undefined {
+  const line = cookiesOf(h).find((c) => c.startsWith('__rempart_pass='));
+  return line?.split(';', 1)[0];
+}
+
+const get = (path: string, headers: Record<string, string> = {}) =>
+  call(port, { path, headers: { 'user-agent': UA, accept: HTML, ...headers } });
+
+describe('visitor pass', () => {
+  let pass = '';
+  let session = '';
+
+  it('normal mode: a page load gets a pass next to the origin cookies; API calls, posts and holders do not', async () => {
+    const page = await get('/accueil');
+    assert.equal(page.status, 200);
+    const p = passOf(page.headers);
+    assert.ok(p, `no pass in ${JSON.stringify(cookiesOf(page.headers))}`);
+    pass = p;
+    const line = cookiesOf(page.headers).find((c) => c.startsWith('__rempart_pass='));
+    assert.match(line ?? '', /; Path=\/; Max-Age=604800; HttpOnly; SameSite=Lax$/);
+    assert.ok(cookiesOf(page.headers).includes('theme=dark; Path=/'), 'the origin cookie is kept');
+
+    assert.equal(passOf((await get('/api/x', { accept: 'application/json' })).headers), undefined);
+    const post = await call(port, {
+      method: 'POST',
+      path: '/form',
+      headers: { 'user-agent': UA, accept: HTML },
+      body: 'a=1',
+    });
+    assert.equal(post.status, 200);
+    assert.equal(passOf(post.headers), undefined);
+    assert.equal(passOf((await get('/accueil', { cookie: pass })).headers), undefined, 'a holder is not re-issued');
+
+    // Micro-cached answers carry it too, on a miss and on a hit.
+    for (let i = 0; i < 2; i++) {
+      const c = await get('/cached/page');
+      assert.equal(c.status, 200);
+      assert.ok(passOf(c.headers), `cached answer ${i} without a pass`);
+    }
+    const login = await get('/login');
+    const sess = cookiesOf(login.headers).find((c) => c.startsWith('sess='));
+    assert.ok(sess);
+    session = sess.split(';', 1)[0];
+  });
+
+  it('under attack: the pass and the session spare the class-wide challenge; strangers and copies are challenged', async () => {
+    await pin('under-attack');
+    try {
+      const stranger = await get('/accueil');
+      assert.equal(stranger.status, 403);
+      assert.match(String(stranger.headers['www-authenticate']), /^Rempart-PoW /);
+      assert.equal(passOf(stranger.headers), undefined, 'no pass is handed out under attack');
+
+      assert.equal((await get('/accueil', { cookie: pass })).status, 200);
+      assert.equal((await get('/accueil', { cookie: session })).status, 200);
+      assert.equal((await get('/accueil', { cookie: 'sess=forged-value' })).status, 403);
+      const copied = await get('/accueil', { cookie: pass, 'user-agent': 'curl/8.0' });
+      assert.equal(copied.status, 403, 'a pass is bound to the User-Agent it was given to');
+
+      // Budget 3: one spent above, two more, then the holder is asked for a proof like anyone.
+      assert.equal((await get('/accueil', { cookie: pass })).status, 200);
+      assert.equal((await get('/accueil', { cookie: pass })).status, 200);
+      assert.equal((await get('/accueil', { cookie: pass })).status, 403);
+    } finally {
+      await pin('normal');
+    }
+  });
+});
