@@ -15,6 +15,8 @@ export interface SolverClient {
   localAddress: string;
   userAgent: string;
   agent: import('node:http').Agent;
+  /** Told of each proof solved: the solve's own time and how long it waited for a free lab thread first. */
+  onSolved?(solveMs: number, queuedMs: number): void;
 }
 
 /** Is this reply a challenge (rather than a plain refusal)? */

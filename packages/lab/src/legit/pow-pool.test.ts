@@ -20,6 +20,19 @@ test('solves on worker threads, gives up past maxTries, refuses beyond its queue
   }
 });
 
+test('reports the wait for a free thread apart from the solve itself', async () => {
+  const pool = createPowPool(1, 4);
+  try {
+    // One thread, a fixed 2^14 tries each (a 30-bit target is never met): the second job waits for the first.
+    const [a, b] = await Promise.all([pool.solve('q-one', 30, 1 << 14), pool.solve('q-two', 30, 1 << 14)]);
+    assert.ok(a.ms > 0 && b.ms > 0);
+    assert.ok(b.queuedMs >= a.ms * 0.5, `second job queued ${b.queuedMs} ms behind a ${a.ms} ms solve`);
+    assert.ok(a.queuedMs < b.queuedMs);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('solves scrypt challenges on the same threads, with the parameters the gateway signed', async () => {
   const pool = createPowPool(1, 4);
   try {

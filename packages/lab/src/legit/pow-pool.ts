@@ -6,11 +6,15 @@ import type { ScryptParams } from '../../../rempart/client/solve.ts';
 
 export interface Solved {
   readonly counter: string | undefined;
+  /** The solve itself, on the thread (what a device would spend). */
   readonly ms: number;
+  /** Time the job waited for a free lab thread first: an artifact of sharing threads, no device waits so. */
+  readonly queuedMs: number;
 }
 
 interface Job {
   readonly id: number;
+  readonly posted: number;
   readonly resolve: (s: Solved) => void;
 }
 
@@ -32,7 +36,8 @@ export function createPowPool(threads: number, maxQueued = 1_000): PowPool {
       if (job === undefined) return;
       pending.delete(m.id);
       if (pending.size === 0) for (const x of workers) x.unref();
-      job.resolve({ counter: m.counter, ms: m.ms });
+      const total = performance.now() - job.posted;
+      job.resolve({ counter: m.counter, ms: m.ms, queuedMs: Math.max(0, Math.round(total - m.ms)) });
     });
     // After the listener (attaching one refs the worker again): an idle pool never keeps the process alive.
     w.unref();
@@ -40,17 +45,17 @@ export function createPowPool(threads: number, maxQueued = 1_000): PowPool {
   }
   return {
     solve(challenge, difficulty, maxTries, scrypt) {
-      if (pending.size >= maxQueued) return Promise.resolve({ counter: undefined, ms: 0 });
+      if (pending.size >= maxQueued) return Promise.resolve({ counter: undefined, ms: 0, queuedMs: 0 });
       const id = next++;
       // Busy: the pool holds the process open until the answer comes; idle, it never does.
       if (pending.size === 0) for (const x of workers) x.ref();
       return new Promise<Solved>((resolve) => {
-        pending.set(id, { id, resolve });
+        pending.set(id, { id, posted: performance.now(), resolve });
         workers[rr++ % workers.length].postMessage({ id, challenge, difficulty, maxTries, scrypt });
       });
     },
     async close() {
-      for (const j of pending.values()) j.resolve({ counter: undefined, ms: 0 });
+      for (const j of pending.values()) j.resolve({ counter: undefined, ms: 0, queuedMs: 0 });
       pending.clear();
       await Promise.all(workers.map((w) => w.terminate()));
     },

@@ -22,8 +22,10 @@ export const rempartSolver: ChallengeSolver = {
     if (!challenge) return undefined;
     // 2^20 SHA-256 tries (~1 s of CPU) or 2^10 scrypt guesses (seconds) at most: a weak phone gives up too.
     const tries = challenge.scrypt === undefined ? 2 ** 20 : 2 ** 10;
-    const { counter: n, ms } = await solver().solve(challenge.challenge, challenge.difficulty, tries, challenge.scrypt);
+    const s = await solver().solve(challenge.challenge, challenge.difficulty, tries, challenge.scrypt);
+    const { counter: n, ms } = s;
     if (n === undefined) return undefined;
+    c.onSolved?.(ms, s.queuedMs);
     // A busy gateway (503: its scrypt checks are at their bound) keeps the challenge unspent: send the proof again.
     let r = await verify(challenge.verify, c, `${challenge.challenge}:${n}:${ms}`);
     for (let i = 0; i < 3 && r.status === 503; i++) {

@@ -58,6 +58,12 @@ export function startLegitUsers(o: LegitOptions): LegitRun {
         if (stopping) break;
         const step = planned.prepare ? { ...planned, ...planned.prepare(ctx) } : planned;
         const start = performance.now();
+        // A proof's wait for a free lab solver thread: every user's device would solve at once, none would queue.
+        let queued = 0;
+        const onSolved = (solveMs: number, q: number) => {
+          queued += q;
+          o.collector.solved(solveMs, q);
+        };
         let outcome: 'ok' | 'challenged' | 'blocked' | 'error' = 'error';
         for (let attempt = 0; attempt < 2; attempt++) {
           const headers: Record<string, string> = {
@@ -100,6 +106,7 @@ export function startLegitUsers(o: LegitOptions): LegitRun {
                       localAddress: o.source(user),
                       userAgent: BROWSER_UA,
                       agent,
+                      onSolved,
                     })
                   : undefined;
               if (answer) {
@@ -113,7 +120,7 @@ export function startLegitUsers(o: LegitOptions): LegitRun {
           }
           break;
         }
-        o.collector.legit(step.cls, outcome, performance.now() - start);
+        o.collector.legit(step.cls, outcome, performance.now() - start - queued);
         await sleep(o.thinkMs[0] + rng() * (o.thinkMs[1] - o.thinkMs[0]));
       }
     }

@@ -33,6 +33,8 @@ interface PhaseAcc {
   legitOk: number;
   challenged: number;
   blocked: number;
+  solves: Histogram;
+  solveQueueMaxMs: number;
   attackSent: number;
   attackRefused: number;
   attackErrors: number;
@@ -122,6 +124,15 @@ export class Collector {
     }
   }
 
+  /** A legit user solved a proof: its own time, and the wait for a free lab thread (left out of step latency). */
+  solved(solveMs: number, queuedMs: number): void {
+    for (const p of [this.overall, this.phases.at(-1)]) {
+      if (!p) continue;
+      recordMs(p.solves, solveMs);
+      p.solveQueueMaxMs = Math.max(p.solveQueueMaxMs, Math.round(queuedMs));
+    }
+  }
+
   attack(outcome: AttackOutcome, at = performance.now()): void {
     const sec = this.second(at);
     sec.attack_sent++;
@@ -204,6 +215,11 @@ export interface LegitSummary extends LatencySummary {
     RouteClass,
     { requests: number; success_ratio: number | null; p50_ms: number | null; p99_ms: number | null }
   >;
+  /**
+   * Proofs of work legit users solved (then retried and counted by outcome). Step latencies include each solve's
+   * own time but not lab_queue: the wait for one of the lab's shared solver threads, which no real device has.
+   */
+  solved: { count: number; p50_ms: number | null; p99_ms: number | null; lab_queue_max_ms: number };
 }
 
 function newPhase(name: string, startS: number, endS: number): PhaseAcc {
@@ -219,6 +235,8 @@ function newPhase(name: string, startS: number, endS: number): PhaseAcc {
     legitOk: 0,
     challenged: 0,
     blocked: 0,
+    solves: newHistogram(),
+    solveQueueMaxMs: 0,
     attackSent: 0,
     attackRefused: 0,
     attackErrors: 0,
@@ -227,6 +245,11 @@ function newPhase(name: string, startS: number, endS: number): PhaseAcc {
 }
 
 const ratio = (a: number, b: number) => (b === 0 ? null : Math.round((a / b) * 10_000) / 10_000);
+
+function solvedSummary(p: PhaseAcc): LegitSummary['solved'] {
+  const s = summarise(p.solves);
+  return { count: s.count, p50_ms: s.p50_ms, p99_ms: s.p99_ms, lab_queue_max_ms: p.solveQueueMaxMs };
+}
 
 function summarisePhase(p: PhaseAcc): PhaseSummary {
   const per_class = {} as LegitSummary['per_class'];
@@ -250,6 +273,7 @@ function summarisePhase(p: PhaseAcc): PhaseSummary {
       blocked: p.blocked,
       ...summarise(p.legit),
       per_class,
+      solved: solvedSummary(p),
     },
     attack: {
       requests: p.attackSent,

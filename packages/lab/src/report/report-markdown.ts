@@ -4,6 +4,9 @@ import type { Report, TargetRun } from '../run/report-types.ts';
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)} %`);
 const val = (x: number | string | null | undefined, unit = '') => (x === null || x === undefined ? '–' : `${x}${unit}`);
+// Reports written before the field existed have no `solved`.
+const solvedCell = (s: TargetRun['legit']['solved'] | undefined) =>
+  s === undefined ? '–' : s.count === 0 ? '0' : `${s.count} (${val(s.p50_ms, ' ms')})`;
 
 export function renderMarkdown(r: Report): string {
   const lines = [
@@ -13,7 +16,7 @@ export function renderMarkdown(r: Report): string {
     '',
     `Phases: ${r.scenario.phases.map((p) => `${p.name} ${p.duration_s} s${p.attacks.length ? ` (${p.attacks.join(', ')})` : ''}`).join(' → ')}`,
     '',
-    '| target | legit ok | legit p50 | legit p99 | critical ok | critical p99 | attack req | reached origin | time to mitigate | legit challenged / blocked | gateway CPU | gateway max RSS | generator dropped |',
+    '| target | legit ok | legit p50 | legit p99 | critical ok | critical p99 | attack req | reached origin | time to mitigate | legit challenged / blocked | proofs solved (p50) | gateway CPU | gateway max RSS | generator dropped |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const t of Object.values(r.targets)) {
@@ -25,7 +28,7 @@ export function renderMarkdown(r: Report): string {
       continue;
     }
     lines.push(
-      `| ${t.target} | ${pct(t.legit.success_ratio)} | ${val(t.legit.p50_ms, ' ms')} | ${val(t.legit.p99_ms, ' ms')} | ${pct(t.legit.per_class.critical.success_ratio)} | ${val(t.legit.per_class.critical.p99_ms, ' ms')} | ${t.attack.requests} | ${pct(t.attack.reached_origin_ratio)} | ${val(t.time_to_mitigate_s, ' s')} | ${t.collateral.legit_challenged} / ${t.collateral.legit_blocked} | ${val(t.gateway.cpu_s, ' s')} | ${val(t.gateway.max_rss_mb, ' MB')} | ${t.generator.dropped}${t.generator.saturated ? ' (saturated)' : ''} |`,
+      `| ${t.target} | ${pct(t.legit.success_ratio)} | ${val(t.legit.p50_ms, ' ms')} | ${val(t.legit.p99_ms, ' ms')} | ${pct(t.legit.per_class.critical.success_ratio)} | ${val(t.legit.per_class.critical.p99_ms, ' ms')} | ${t.attack.requests} | ${pct(t.attack.reached_origin_ratio)} | ${val(t.time_to_mitigate_s, ' s')} | ${t.collateral.legit_challenged} / ${t.collateral.legit_blocked} | ${solvedCell(t.legit.solved)} | ${val(t.gateway.cpu_s, ' s')} | ${val(t.gateway.max_rss_mb, ' MB')} | ${t.generator.dropped}${t.generator.saturated ? ' (saturated)' : ''} |`,
     );
   }
   const ran = Object.values(r.targets).filter((t) => t?.status === 'ok') as TargetRun[];

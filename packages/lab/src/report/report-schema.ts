@@ -20,6 +20,14 @@ const legit = z.object({
   challenged: z.number().int().nonnegative(),
   blocked: z.number().int().nonnegative(),
   per_class: z.object({ critical: classSummary, normal: classSummary, bulk: classSummary, static: classSummary }),
+  solved: z
+    .object({
+      count: z.number().int().nonnegative(),
+      p50_ms: ms,
+      p99_ms: ms,
+      lab_queue_max_ms: z.number().nonnegative(),
+    })
+    .optional(),
 });
 
 const attack = z.object({
