@@ -300,7 +300,7 @@ export const detectSchema = z
       .strict()
       .prefault({})
       .describe(
-        'The priority lane: clients known before an attack (a valid clearance, or a session the origin issued) are spared per-shape actions and bulk shedding.',
+        'The priority lane: clients known before an attack (a valid clearance, or a session the origin issued) are spared per-shape actions and bulk shedding; a session (like a `challenge.pass`) also spares the mode-wide challenges.',
       ),
     modes: z
       .object({
