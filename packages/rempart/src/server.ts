@@ -124,6 +124,9 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   let stopDetector: (() => void) | undefined;
   let sessions = makeSessions(config);
   const isPriority = (ctx: RequestCtx) => sessions.knows(ctx.headers) || challenge.hasClearance(ctx);
+  // Bulk shedding is a mode-wide measure, like class-wide challenges: a visitor pass spares it too (shape actions
+  // do not look at passes, so a harvested pass does not shield a bot's shape).
+  const isKnown = (ctx: RequestCtx) => isPriority(ctx) || challenge.hasPass(ctx);
 
   function startDetector(c: Config): void {
     stopDetector?.();
@@ -172,7 +175,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
           clock,
           cached: (ctx) => cache.has(ctx),
           shedBulk: () => detector?.snapshot.policy.shed_bulk === true && detector.snapshot.engaged === true,
-          priority: isPriority,
+          priority: isKnown,
         }),
       }),
     ];

@@ -21,6 +21,8 @@ export interface LegitOptions {
   seed?: number;
   /** Defaults to the journeys for the lab's own origin. */
   journeys?: Journey[];
+  /** The rule behind a refusal's decision id (the gateway's explain API), when the target has one. */
+  explain?: (decisionId: string) => Promise<string | undefined>;
 }
 
 export interface LegitRun {
@@ -43,6 +45,19 @@ export function startLegitUsers(o: LegitOptions): LegitRun {
       }
       sleeps.add(entry);
     });
+
+  // Asked at once, while the gateway still remembers the decision; the step does not wait for the answer.
+  const noteRefusal = (step: string, reply: { status: number; headers: http.IncomingHttpHeaders }) => {
+    const id = reply.headers['x-rempart-decision'];
+    const rec = o.collector.refusal(step, reply.status, typeof id === 'string' ? id : null);
+    if (rec?.decision_id && o.explain)
+      o.explain(rec.decision_id).then(
+        (rule) => {
+          rec.rule = rule ?? null;
+        },
+        () => {},
+      );
+  };
 
   const runUser = async (user: number) => {
     const rng = createRng((o.seed ?? 1) * 7919 + user);
@@ -115,6 +130,7 @@ export function startLegitUsers(o: LegitOptions): LegitRun {
               }
             } else if (reply.status === 403 || reply.status === 429 || reply.status === 503) outcome = 'blocked';
             else outcome = 'error';
+            if (outcome === 'blocked' || outcome === 'challenged') noteRefusal(step.name, reply);
           } catch {
             outcome = 'error';
           }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { type LabOrigin, startLabOrigin } from '../origin/lab-origin.ts';
 import { exchange } from './http-send.ts';
-import { createPoolAllocator, poolAddress, sourceAddress } from './sources.ts';
+import { createPoolAllocator, OWN_PREFIX, poolAddress, sourceAddress } from './sources.ts';
 
 describe('loopback source addresses', () => {
   let origin: LabOrigin | undefined;
@@ -31,6 +31,17 @@ describe('loopback source addresses', () => {
     assert.equal(poolAddress(a, 10), poolAddress(a, 0));
     assert.notEqual(poolAddress(a, 9), poolAddress(b, 0));
     assert.equal(b.first, 10);
+  });
+
+  test('a spread pool puts each member in its own /24, and the next pool after them', () => {
+    const alloc = createPoolAllocator();
+    const people = alloc('legit', 3, OWN_PREFIX);
+    const bots = alloc('attack', 2);
+    assert.deepEqual(
+      [0, 1, 2, 3].map((k) => poolAddress(people, k)),
+      ['127.10.0.1', '127.10.1.1', '127.10.2.1', '127.10.0.1'],
+    );
+    assert.equal(poolAddress(bots, 0), '127.10.3.1');
   });
 
   test('a server sees N distinct peers when N sources each send one request', async () => {

@@ -21,19 +21,25 @@ export interface SourcePool {
   readonly name: string;
   readonly first: number;
   readonly size: number;
+  /** Addresses between two members: 1 packs them; PER_C puts each in its own /24 (people are spread out). */
+  readonly stride: number;
 }
 
+/** A stride that gives each member of a pool its own /24. */
+export const OWN_PREFIX = PER_C;
+
 export function poolAddress(pool: SourcePool, k: number): string {
-  return sourceAddress(pool.first + (((k % pool.size) + pool.size) % pool.size));
+  return sourceAddress(pool.first + (((k % pool.size) + pool.size) % pool.size) * pool.stride);
 }
 
 /** Hands out non-overlapping pools in order. */
-export function createPoolAllocator(start = 0): (name: string, size: number) => SourcePool {
+export function createPoolAllocator(start = 0): (name: string, size: number, stride?: number) => SourcePool {
   let next = start;
-  return (name, size) => {
+  return (name, size, stride = 1) => {
     if (size < 1) throw new RangeError(`pool ${name}: size must be >= 1`);
-    const pool = { name, first: next, size };
-    next += size;
+    if (!Number.isInteger(stride) || stride < 1) throw new RangeError(`pool ${name}: stride must be an integer >= 1`);
+    const pool = { name, first: next, size, stride };
+    next += size * stride;
     return pool;
   };
 }

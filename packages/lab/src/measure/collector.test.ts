@@ -97,6 +97,24 @@ describe('collector', () => {
   for (const [name, seconds, from, want] of cases)
     test(`time to mitigate: ${name}`, () => assert.equal(run(seconds, from), want));
 
+  test('solves and refusals: counted per phase and overall, refusals bounded and explained later', () => {
+    const c = new Collector(0);
+    c.beginPhase('calm', 0);
+    c.solved(120, 0);
+    c.beginPhase('flood', 1000);
+    c.solved(300, 2500);
+    const flood = c.phaseSummaries()[1].legit.solved;
+    assert.equal(flood.count, 1);
+    assert.equal(flood.lab_queue_max_ms, 2500);
+    assert.equal(c.overallSummary().legit.solved.count, 2);
+    const first = c.refusal('tracking-page', 429, 'abc', 2300);
+    assert.deepEqual(first, { t: 2, step: 'tracking-page', status: 429, decision_id: 'abc', rule: null });
+    c.refusals[0].rule = 'limits/per-ip';
+    for (let i = 0; i < 100; i++) c.refusal('search', 503, null, 3000);
+    assert.equal(c.refusals.length, 50, 'bounded');
+    assert.equal(c.refusals[0].rule, 'limits/per-ip');
+  });
+
   test('phases split counts; reached-origin ratio is capped at 1', () => {
     const c = new Collector(0);
     c.beginPhase('calm', 0);

@@ -42,6 +42,17 @@ interface PhaseAcc {
 }
 
 const SAMPLES_PER_SECOND = 2000;
+const REFUSALS_KEPT = 50;
+
+/** A legit step the target refused or challenged: what, when, and the gateway's reason when it gives one. */
+export interface LegitRefusal {
+  t: number;
+  step: string;
+  status: number;
+  decision_id: string | null;
+  /** The rule from the gateway's explain API (Rempart); null when unknown. */
+  rule: string | null;
+}
 
 export class Collector {
   readonly t0: number;
@@ -49,6 +60,8 @@ export class Collector {
   private readonly samples: number[][] = [];
   private readonly phases: PhaseAcc[] = [];
   private readonly overall = newPhase('overall', 0, 0);
+  /** The first legit refusals of the run, for the report (bounded). */
+  readonly refusals: LegitRefusal[] = [];
 
   constructor(t0 = performance.now()) {
     this.t0 = t0;
@@ -122,6 +135,14 @@ export class Collector {
       } else if (outcome === 'challenged') p.challenged++;
       else if (outcome === 'blocked') p.blocked++;
     }
+  }
+
+  /** Keeps the first refusals of legit steps; the returned record (or undefined past the bound) takes a rule later. */
+  refusal(step: string, status: number, decisionId: string | null, at = performance.now()): LegitRefusal | undefined {
+    if (this.refusals.length >= REFUSALS_KEPT) return undefined;
+    const r: LegitRefusal = { t: Math.floor(this.elapsedS(at)), step, status, decision_id: decisionId, rule: null };
+    this.refusals.push(r);
+    return r;
   }
 
   /** A legit user solved a proof: its own time, and the wait for a free lab thread (left out of step latency). */

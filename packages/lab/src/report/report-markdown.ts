@@ -64,5 +64,16 @@ export function renderMarkdown(r: Report): string {
       );
     }
   }
+  // Why legit steps were refused, by the gateway's own rule (reports before the field have none).
+  const why = ran.filter((t) => (t.legit_refusals ?? []).length > 0);
+  if (why.length > 0) lines.push('');
+  for (const t of why) {
+    const n = new Map<string, number>();
+    for (const x of t.legit_refusals) {
+      const k = `${x.step} ${x.status} ${x.rule ?? 'no rule'}`;
+      n.set(k, (n.get(k) ?? 0) + 1);
+    }
+    lines.push(`- ${t.target} legit refusals: ${[...n].map(([k, c]) => `${k} ×${c}`).join('; ')}`);
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -41,6 +41,18 @@ const ran = z.object({
   status: z.literal('ok'),
   target: z.string(),
   legit,
+  legit_refusals: z
+    .array(
+      z.object({
+        t: z.number().int().nonnegative(),
+        step: z.string(),
+        status: z.number().int(),
+        decision_id: z.string().nullable(),
+        rule: z.string().nullable(),
+      }),
+    )
+    .max(50)
+    .optional(),
   attack,
   time_to_mitigate_s: z.number().nonnegative().nullable(),
   // Measured in the run (scenario `capacity`), null when the scenario does not ask for it.

@@ -1,5 +1,5 @@
 import type { CapacityResult } from '../measure/capacity.ts';
-import type { LegitSummary, PhaseSummary, Second } from '../measure/collector.ts';
+import type { LegitRefusal, LegitSummary, PhaseSummary, Second } from '../measure/collector.ts';
 import type { TargetName } from '../targets/target.ts';
 
 // report.json, version 1. Documented field by field in packages/lab/README.md; checked by report-schema.ts.
@@ -17,6 +17,8 @@ export interface TargetRun {
   status: 'ok';
   target: TargetName;
   legit: LegitSummary;
+  /** The first legit steps refused or left challenged (at most 50), with the gateway's rule when it explains. */
+  legit_refusals: LegitRefusal[];
   attack: {
     requests: number;
     refused: number;

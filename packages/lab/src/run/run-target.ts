@@ -8,7 +8,7 @@ import { posteJourneys } from '../legit/poste-journeys.ts';
 import { rempartSolver } from '../legit/rempart-solver.ts';
 import { startLegitUsers } from '../legit/users.ts';
 import { watchCpu } from '../load/cpu-watch.ts';
-import { createPoolAllocator, poolAddress, type SourcePool } from '../load/sources.ts';
+import { createPoolAllocator, OWN_PREFIX, poolAddress, type SourcePool } from '../load/sources.ts';
 import { type CapacityResult, measureCapacity } from '../measure/capacity.ts';
 import { Collector } from '../measure/collector.ts';
 import { type AttackSpec, attackRate, type Scenario } from '../scenario/schema.ts';
@@ -40,6 +40,16 @@ export interface RunOptions {
   seed?: number;
   /** Called about once a second with a one-line status. */
   progress?: (line: string) => void;
+}
+
+/** Rempart's explain API: the rule of a decision id (GET /api/decisions/:id). */
+function explainer(a: { host: string; port: number; token: string }) {
+  return async (id: string) => {
+    const j = (await getJson(a.host, a.port, `/api/decisions/${encodeURIComponent(id)}`, {
+      authorization: `Bearer ${a.token}`,
+    })) as { rule?: unknown };
+    return typeof j.rule === 'string' ? j.rule : undefined;
+  };
 }
 
 function getJson(host: string, port: number, path: string, headers: Record<string, string> = {}): Promise<unknown> {
@@ -112,7 +122,8 @@ export async function runTarget(o: RunOptions): Promise<TargetRun> {
     // What the origin costs: poste itself when it runs, else the lab origin.
     const originPid = poste?.pid ?? origin.pid;
     const alloc = createPoolAllocator();
-    const legitPool = alloc('legit', s.legit.users);
+    // Each legit user in its own /24, as people are: per-prefix limits must not see thirty users as one office.
+    const legitPool = alloc('legit', s.legit.users, OWN_PREFIX);
     // Origin capacity, measured now against the origin itself (same process, costs and request mix the
     // flood will use), before any gateway runs; the counters are then reset so the probe is not reported.
     let capacity: CapacityResult | null = null;
@@ -213,6 +224,7 @@ export async function runTarget(o: RunOptions): Promise<TargetRun> {
       solver: o.solver ?? rempartSolver,
       seed,
       journeys: o.origin === 'poste' ? posteJourneys(POSTE_PARCELS) : undefined,
+      explain: t.admin ? explainer(t.admin) : undefined,
     });
 
     const vectors: VectorReport[] = [];
@@ -280,6 +292,7 @@ export async function runTarget(o: RunOptions): Promise<TargetRun> {
       status: 'ok',
       target: o.target,
       legit: overall.legit,
+      legit_refusals: collector.refusals,
       attack: overall.attack,
       time_to_mitigate_s: collector.timeToMitigate(attackStartS, attackEndS),
       origin_capacity_rps: capacityRps,

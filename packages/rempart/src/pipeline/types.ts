@@ -59,6 +59,8 @@ export interface RequestCtx {
   clearance?: 'valid' | 'none' | 'invalid' | 'spent';
   /** Written by challenge/ only: a Set-Cookie the gateway adds to the answer it serves (the visitor pass). */
   setCookie?: string;
+  /** Written by challenge/ only: the request carries a live visitor pass, checked (and spent) at most once. */
+  pass?: boolean;
   /** 0..1 suspicion of this client (detection may write it); the challenge stage reads it, 0 when absent. */
   score?: number;
   /** Small urlencoded/JSON body fields, buffered by the server on routes whose rules read form:X (route.needsForm). */

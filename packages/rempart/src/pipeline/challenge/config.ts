@@ -185,7 +185,9 @@ export const challengeSchema = z
           .positive()
           .max(1_000_000)
           .default(1_000)
-          .describe('Class-wide challenges one pass may spare its holder before it stops counting.'),
+          .describe(
+            "Requests one pass may have spared the mode's class-wide challenges and bulk shedding before it stops counting.",
+          ),
         cookie: z
           .string()
           .regex(/^[A-Za-z0-9_-]+$/)
@@ -195,7 +197,7 @@ export const challengeSchema = z
       .strict()
       .prefault({})
       .describe(
-        "The priority lane for people who came before an attack: in normal mode a browser's page load (GET asking for text/html) that the gateway serves gets a signed pass cookie, bound to the client's /24 or /64 and User-Agent. Outside normal mode a live pass spares its holder the mode's class-wide challenges, never score-based challenges, rate limits or per-shape actions. No pass is handed out outside normal mode, so a flood's clients cannot earn one once an attack is seen.",
+        "The priority lane for people who came before an attack: in normal mode a browser's page load (GET asking for text/html) that the gateway serves gets a signed pass cookie, bound to the client's /24 or /64 and User-Agent. Outside normal mode a live pass spares its holder the mode's class-wide challenges and bulk shedding, never score-based challenges, rate limits, admission limits or per-shape actions. No pass is handed out outside normal mode, so a flood's clients cannot earn one once an attack is seen.",
       ),
     challenge_ttl_s: z
       .number()

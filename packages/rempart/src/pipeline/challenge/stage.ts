@@ -50,6 +50,8 @@ export interface ChallengeModule {
   hasClearance(ctx: RequestCtx): boolean;
   /** In normal mode, the Set-Cookie of a visitor pass for a page load the gateway serves (see visitor-pass.ts). */
   offerPass(ctx: RequestCtx, deps: Deps): string | undefined;
+  /** The request carries a live visitor pass with budget left; checked and spent once per request. */
+  hasPass(ctx: RequestCtx): boolean;
 }
 
 export interface ChallengeOptions {
@@ -189,6 +191,11 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock, opts: Ch
     return spent.spend(r, r.aux, now) ? 'valid' : 'spent';
   };
 
+  const passOf = (ctx: RequestCtx): boolean => {
+    if (ctx.pass === undefined) ctx.pass = pass.holds(ctx, nowS());
+    return ctx.pass;
+  };
+
   const stage: Stage = {
     name: 'challenge',
     run(ctx, deps): Verdict {
@@ -201,7 +208,7 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock, opts: Ch
         snap.mode !== 'normal' &&
         !allowListed &&
         clearance !== 'valid' &&
-        (opts.knownSession?.(ctx) === true || pass.holds(ctx, nowS()));
+        (opts.knownSession?.(ctx) === true || passOf(ctx));
       return decide(
         {
           routeClass: ctx.routeClass ?? ctx.route?.routeClass ?? 'normal',
@@ -445,6 +452,7 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock, opts: Ch
     },
     deviceCapBits: () => params.deviceCapBits,
     hasClearance: (ctx) => cfg.enabled && ctx.allowListed !== true && clearanceOf(ctx) === 'valid',
+    hasPass: (ctx) => cfg.enabled && ctx.allowListed !== true && passOf(ctx),
     offerPass: (ctx, deps) => (cfg.enabled && deps.snapshot.mode === 'normal' ? pass.offer(ctx, nowS()) : undefined),
   };
 }

@@ -39,9 +39,12 @@ before(async () => {
   - name: cached
     match: { path_prefix: /cached }
     class: critical
+  - name: listing
+    match: { path_prefix: /liste }
+    class: bulk
 challenge:
   clearance: { secure: false }
-  pass: { budget: 3 }
+  pass: { budget: 4 }
 detect:
   priority:
     session_cookies: [sess]
@@ -126,7 +129,14 @@ describe('visitor pass', () => {
       const copied = await get('/accueil', { cookie: pass, 'user-agent': 'curl/8.0' });
       assert.equal(copied.status, 403, 'a pass is bound to the User-Agent it was given to');
 
-      // Budget 3: one spent above, two more, then the holder is asked for a proof like anyone.
+      // Bulk shedding is mode-wide too: the holder's listing reaches the origin, the session's as well.
+      const listing = await get('/liste?p=1', { cookie: pass });
+      assert.equal(listing.status, 200, `listing: ${listing.status} ${listing.text.slice(0, 200)}`);
+      assert.equal((await get('/liste?p=2', { cookie: session, accept: 'application/json' })).status, 200);
+      const shed = await get('/liste?p=3', { accept: 'application/json', cookie: 'x=1' });
+      assert.equal(shed.status, 401, 'a stranger is challenged first');
+
+      // Budget 4: two spent above, two more, then the holder is asked for a proof like anyone.
       assert.equal((await get('/accueil', { cookie: pass })).status, 200);
       assert.equal((await get('/accueil', { cookie: pass })).status, 200);
       assert.equal((await get('/accueil', { cookie: pass })).status, 403);
