@@ -112,6 +112,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     createMicroCache(c.cache, clock, {
       modePolicy: () => detector?.snapshot.policy.cache ?? 'normal',
       overloaded: () => (detector?.snapshot.pressure ?? 0) >= config.detect.engage_pressure,
+      gatewayCookies: [`${c.challenge.clearance.cookie}=`, `${c.challenge.pass.cookie}=`],
     });
   const makeSessions = (c: Config): KnownSessions =>
     createKnownSessions({
@@ -321,7 +322,9 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         parts.detector = detector;
         sessions = makeSessions(next);
       }
-      if (!isDeepStrictEqual(prev.cache, next.cache)) parts.cache = makeCache(next);
+      const cookieNames = (c: Config) => `${c.challenge.clearance.cookie} ${c.challenge.pass.cookie}`;
+      if (!isDeepStrictEqual(prev.cache, next.cache) || cookieNames(prev) !== cookieNames(next))
+        parts.cache = makeCache(next);
       if (
         !isDeepStrictEqual(prev.upstreams, next.upstreams) ||
         !isDeepStrictEqual(prev.trusted_proxies, next.trusted_proxies)

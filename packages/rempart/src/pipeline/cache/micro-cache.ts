@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Clock } from '../../core/clock.ts';
+import { onlyCookies } from '../../core/cookie.ts';
 import { type AnyResponse, addGatewayCookie, writeError } from '../respond.ts';
 import type { RequestCtx } from '../types.ts';
 import { ByteLru } from './byte-lru.ts';
@@ -71,9 +72,15 @@ export interface MicroCacheOptions {
   modePolicy?: () => CacheModePolicy;
   /** The origin is overloaded (detector pressure at its engage level): stale-ok then serves stale first. */
   overloaded?: () => boolean;
+  /**
+   * "name=" of the cookies the gateway sets for itself (clearance, visitor pass): a request carrying only those
+   * is as anonymous to the origin as one with none, so it is still served from the cache.
+   */
+  gatewayCookies?: readonly string[];
 }
 
 export function createMicroCache(cfg: CacheConfig, clock: Clock, opts: MicroCacheOptions = {}): MicroCache {
+  const gatewayCookies = opts.gatewayCookies ?? [];
   const routes = new Map<string, Compiled>();
   for (const r of cfg.routes) routes.set(r.route, { ...r, allow: new Set(r.query_allow) });
   const lru = new ByteLru<Entry>(cfg.max_bytes);
@@ -89,7 +96,8 @@ export function createMicroCache(cfg: CacheConfig, clock: Clock, opts: MicroCach
     const p = ctx.route === undefined ? undefined : routes.get(ctx.route.name);
     if (p === undefined) return undefined;
     if (ctx.headers.authorization !== undefined) return undefined;
-    if (ctx.headers.cookie !== undefined && !p.ignore_request_cookies) return undefined;
+    const cookie = ctx.headers.cookie;
+    if (cookie !== undefined && !p.ignore_request_cookies && !onlyCookies(cookie, gatewayCookies)) return undefined;
     return p;
   }
 

@@ -20,16 +20,20 @@ let port: number;
 let adminPort: number;
 
 before(async () => {
-  // /login issues a session; every page also sets a theme cookie, which must survive next to the pass.
+  // /login issues a session; other pages set a theme cookie, which must survive next to the pass, except the
+  // cacheable /cached ones (no cookie of the origin's own, a max-age).
   origin = createServer((req, res) => {
-    const cookies = ['theme=dark; Path=/'];
+    const cacheable = req.url?.startsWith('/cached') === true;
+    const cookies = cacheable ? [] : ['theme=dark; Path=/'];
     if (req.url === '/login') cookies.push('sess=s3cr3t-session-value; Path=/; HttpOnly');
     const body = `<!doctype html><title>origin</title><p>${req.url}</p>`;
-    res.writeHead(200, {
+    const headers: Record<string, string | string[] | number> = {
       'content-type': 'text/html',
       'content-length': Buffer.byteLength(body),
-      'set-cookie': cookies,
-    });
+    };
+    if (cookies.length > 0) headers['set-cookie'] = cookies;
+    if (cacheable) headers['cache-control'] = 'public, max-age=60';
+    res.writeHead(200, headers);
     res.end(body);
   });
   await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
@@ -104,11 +108,17 @@ describe('visitor pass', () => {
     assert.equal(passOf((await get('/accueil', { cookie: pass })).headers), undefined, 'a holder is not re-issued');
 
     // Micro-cached answers carry it too, on a miss and on a hit.
-    for (let i = 0; i < 2; i++) {
+    for (const want of ['miss', 'hit']) {
       const c = await get('/cached/page');
       assert.equal(c.status, 200);
-      assert.ok(passOf(c.headers), `cached answer ${i} without a pass`);
+      assert.equal(c.headers['x-rempart-cache'], want);
+      assert.ok(passOf(c.headers), `cached answer (${want}) without a pass`);
     }
+    // The gateway's own cookies do not make a request private: a holder is still served from the cache.
+    const held = await get('/cached/page', { cookie: pass });
+    assert.equal(held.headers['x-rempart-cache'], 'hit');
+    const other = await get('/cached/page', { cookie: `${pass}; theme=dark` });
+    assert.notEqual(other.headers['x-rempart-cache'], 'hit', 'an origin cookie still bypasses the cache');
     const login = await get('/login');
     const sess = cookiesOf(login.headers).find((c) => c.startsWith('sess='));
     assert.ok(sess);
