@@ -93,6 +93,43 @@ test('stage: pass sets ctx.release (exactly once), shed gives 503 with the class
   assert.equal((await q2).kind, 'limit');
 });
 
+test('stage: under a raised mode a known client waits with normal requests, ahead of bulk ones', async () => {
+  const { clock, c } = setup();
+  let asked = 0;
+  const stage = createAdmissionStage({
+    controllers: { get: () => c },
+    clock,
+    retryAfterS: () => 9,
+    priority: (x) => {
+      asked++;
+      return (x as unknown as { known: boolean }).known;
+    },
+  });
+  const ctx = (cls: 'normal' | 'bulk', known = false) =>
+    ({
+      route: { name: 'r', routeClass: cls, upstream: 'poste' },
+      routeClass: cls,
+      trace: [],
+      known,
+    }) as unknown as RequestCtx;
+  const attack = { snapshot: { mode: 'under-attack' } } as unknown as Deps;
+  const calm = { snapshot: { mode: 'normal' } } as unknown as Deps;
+  const x = ctx('normal');
+  assert.deepEqual(stage.run(x, attack), { kind: 'pass' });
+  assert.deepEqual(stage.run(ctx('normal'), attack), { kind: 'pass' });
+  const stranger = stage.run(ctx('bulk'), attack);
+  const person = stage.run(ctx('bulk', true), attack);
+  assert.ok(stranger instanceof Promise && person instanceof Promise);
+  assert.deepEqual([c.state().queued.bulk, c.state().queued.normal], [1, 1]);
+  x.release?.('done');
+  assert.deepEqual(await person, { kind: 'pass' }, 'the known client got the freed slot first');
+  asked = 0;
+  const calmBulk = stage.run(ctx('bulk', true), calm);
+  assert.equal(asked, 0, 'in normal mode nobody is asked (a pass is not spent)');
+  c.close();
+  await Promise.all([stranger, calmBulk]);
+});
+
 test('a waiter whose client has gone is dropped at dequeue, not sent to the origin', async () => {
   const { clock, c } = setup();
   const a = c.acquire('normal', clock.mono()) as Ticket;

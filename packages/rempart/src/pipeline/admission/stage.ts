@@ -18,7 +18,10 @@ export interface AdmissionStageOptions {
   readonly cached?: (ctx: RequestCtx) => boolean;
   /** The mode's policy sheds `bulk` requests the cache cannot answer (detect modes.*.shed_bulk). */
   readonly shedBulk?: () => boolean;
-  /** Clients known before the attack (clearance, logged-in session): the mode's bulk shedding spares them. */
+  /**
+   * Clients known before the attack (clearance, logged-in session, visitor pass): outside normal mode the bulk
+   * shedding spares them and their bulk requests queue as normal. Asked only for uncached bulk requests then.
+   */
   readonly priority?: (ctx: RequestCtx) => boolean;
 }
 
@@ -32,6 +35,15 @@ export function decideGate(cls: RouteClass, cached: boolean, shedBulk: boolean, 
   if (cached) return 'skip';
   if (shedBulk && cls === 'bulk' && !priority) return 'shed';
   return 'acquire';
+}
+
+/**
+ * The queue a request waits in. While the mode is raised a known client's bulk request waits with the normal
+ * ones: under real overload the flood's bulk requests are shed first, the searches of people who were already
+ * here are not.
+ */
+export function queueClass(cls: RouteClass, known: boolean): RouteClass {
+  return known && cls === 'bulk' ? 'normal' : cls;
 }
 
 type ShedVerdicts = Record<RouteClass | 'mode-bulk', Verdict>;
@@ -73,11 +85,13 @@ export function createAdmissionStage(o: AdmissionStageOptions): Stage {
       const c = upstream === undefined ? undefined : o.controllers.get(upstream);
       if (c === undefined) return PASS;
       const cls = ctx.routeClass ?? ctx.route?.routeClass ?? 'normal';
-      const shedBulk = cls === 'bulk' && o.shedBulk?.() === true;
-      const gate = decideGate(cls, o.cached?.(ctx) === true, shedBulk, shedBulk && o.priority?.(ctx) === true);
+      const cached = o.cached?.(ctx) === true;
+      const raised = deps?.snapshot !== undefined && deps.snapshot.mode !== 'normal';
+      const known = cls === 'bulk' && !cached && raised && o.priority?.(ctx) === true;
+      const gate = decideGate(cls, cached, cls === 'bulk' && o.shedBulk?.() === true, known);
       if (gate === 'skip') return PASS;
       if (gate === 'shed') return shedVerdict('mode-bulk', deps);
-      const t = c.acquire(cls, o.clock.mono(), ctx);
+      const t = c.acquire(queueClass(cls, known), o.clock.mono(), ctx);
       if (t instanceof Promise) return t.then((x) => admit(ctx, deps, c, x));
       return admit(ctx, deps, c, t);
     },
