@@ -288,7 +288,15 @@ export const banRuleSchema = z
       .default(200)
       .describe('Ban a client refused (429) by rate or distinct limits more than this many times within `window_s`.'),
     window_s: positiveInt.default(60).describe('Sliding window, in seconds, over which refusals are counted.'),
-    ttl_s: positiveInt.default(600).describe('Ban duration, in seconds.'),
+    ttl_s: positiveInt.default(600).describe('Duration of a first ban, in seconds.'),
+    max_ttl_s: positiveInt
+      .default(86_400)
+      .describe(
+        'Longest ban: each new ban of the same client within `escalate_window_s` of its previous ones doubles the duration, up to this.',
+      ),
+    escalate_window_s: positiveInt
+      .default(86_400)
+      .describe('How long past bans of a client are remembered to escalate the next one.'),
     scope: z
       .enum(['ip', 'prefix'])
       .default('ip')

@@ -172,6 +172,22 @@ for (const [label, wrap] of [
       assert.equal(await rule('198.51.100.66'), 'pass');
     });
 
+    it('a client banned again after its ban expired gets twice the ban', async () => {
+      const { rule, clock, deps } = setup({}, wrap);
+      const flood = async () => {
+        for (let i = 0; i < 8; i++) await rule('198.51.100.70');
+        await new Promise((r) => setImmediate(r));
+        const ban = deps.store.listBans(clock.now()).find((b) => b.target === '198.51.100.70');
+        assert.ok(ban, 'banned');
+        return (ban.expiresAt - clock.now()) / 1000;
+      };
+      assert.equal(await flood(), 300);
+      clock.advance(301_000);
+      assert.equal(await rule('198.51.100.70'), 'pass', 'the first ban is over');
+      clock.advance(60_000); // a fresh refusal window
+      assert.equal(await flood(), 600);
+    });
+
     it('auto-ban with prefix scope bans the /24', async () => {
       const { rule } = setup({ auto_ban: { after_refusals: 1, window_s: 60, ttl_s: 60, scope: 'prefix' } }, wrap);
       for (let i = 0; i < 5; i++) await rule('198.51.100.66');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileAutoBan, decideAutoBan, decideBan } from './decide.ts';
+import { autoBanEntry, compileAutoBan, decideBan, overThreshold } from './decide.ts';
 
 const entry = { target: '192.0.2.7', rule: 'manual', reason: 'ops', createdAt: 0, expiresAt: 1000 };
 
@@ -12,7 +12,15 @@ describe('ban decide', () => {
 });
 
 describe('auto-ban decide', () => {
-  const rule = compileAutoBan({ after_refusals: 3, window_s: 60, ttl_s: 600, scope: 'prefix', mode: 'enforce' });
+  const rule = compileAutoBan({
+    after_refusals: 3,
+    window_s: 60,
+    ttl_s: 600,
+    max_ttl_s: 3_000,
+    escalate_window_s: 86_400,
+    scope: 'prefix',
+    mode: 'enforce',
+  });
   assert.ok(rule);
   const cases: [name: string, refusals: number, bans: boolean][] = [
     ['below the threshold', 2, false],
@@ -22,14 +30,15 @@ describe('auto-ban decide', () => {
   ];
   for (const [name, n, bans] of cases) {
     it(name, () => {
-      const e = decideAutoBan(n, '192.0.2.0/24', 5_000, rule);
-      assert.equal(e !== undefined, bans);
-      if (e) {
-        assert.equal(e.target, '192.0.2.0/24');
-        assert.equal(e.rule, 'auto');
-        assert.equal(e.expiresAt, 5_000 + 600_000);
-      }
+      assert.equal(overThreshold(n, rule), bans);
     });
   }
+  it('a first ban lasts ttl_s; each earlier ban doubles it, up to max_ttl_s', () => {
+    const e = autoBanEntry('192.0.2.0/24', 5_000, rule, 0);
+    assert.deepEqual([e.target, e.rule, e.expiresAt], ['192.0.2.0/24', 'auto', 5_000 + 600_000]);
+    const ttls = [0, 1, 2, 3, 10].map((n) => (autoBanEntry('t', 0, rule, n).expiresAt / 1000) | 0);
+    assert.deepEqual(ttls, [600, 1_200, 2_400, 3_000, 3_000]);
+    assert.match(autoBanEntry('t', 0, rule, 2).reason, /ban 3 in a row/);
+  });
   it('no auto_ban section: no rule', () => assert.equal(compileAutoBan(undefined), undefined));
 });

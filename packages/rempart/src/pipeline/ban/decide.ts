@@ -16,6 +16,8 @@ export interface AutoBanRule {
   readonly afterRefusals: number;
   readonly windowMs: number;
   readonly ttlMs: number;
+  readonly maxTtlMs: number;
+  readonly escalateWindowMs: number;
   readonly scope: 'ip' | 'prefix';
   readonly dryRun: boolean;
 }
@@ -29,6 +31,8 @@ export function compileAutoBan(c: Config['auto_ban']): AutoBanRule | undefined {
     afterRefusals: c.after_refusals,
     windowMs: c.window_s * 1000,
     ttlMs: c.ttl_s * 1000,
+    maxTtlMs: Math.max(c.ttl_s, c.max_ttl_s) * 1000,
+    escalateWindowMs: c.escalate_window_s * 1000,
     scope: c.scope,
     dryRun: c.mode === 'dry-run',
   };
@@ -39,17 +43,28 @@ export function refusalKey(target: string): string {
   return `ab:${target}`;
 }
 
+/** The state key counting a client's auto-bans, for escalation. */
+export function banCountKey(target: string): string {
+  return `abn:${target}`;
+}
+
+/** True when the client has now been refused more than `afterRefusals` times within the window. */
+export function overThreshold(refusals: number, r: AutoBanRule): boolean {
+  return refusals > r.afterRefusals;
+}
+
 /**
- * After one more enforced refusal: the ban to write (or to trace in dry-run) when the client has now been
- * refused more than `afterRefusals` times within the window; undefined otherwise.
+ * The ban to write: `ttl_s` for a first offence, doubled for each earlier ban of the same client still
+ * remembered (a flood that comes back after its ban gets a longer one), capped at `max_ttl_s`.
  */
-export function decideAutoBan(refusals: number, target: string, now: number, r: AutoBanRule): BanEntry | undefined {
-  if (refusals <= r.afterRefusals) return undefined;
+export function autoBanEntry(target: string, now: number, r: AutoBanRule, earlierBans: number): BanEntry {
+  const ttl = Math.min(r.maxTtlMs, r.ttlMs * 2 ** Math.min(30, Math.max(0, Math.floor(earlierBans))));
+  const again = earlierBans >= 1 ? `, ban ${Math.floor(earlierBans) + 1} in a row` : '';
   return {
     target,
     rule: AUTO_BAN_NAME,
-    reason: `more than ${r.afterRefusals} rate-limit refusals within ${r.windowMs / 1000} s`,
+    reason: `more than ${r.afterRefusals} rate-limit refusals within ${r.windowMs / 1000} s${again}`,
     createdAt: now,
-    expiresAt: now + r.ttlMs,
+    expiresAt: now + ttl,
   };
 }

@@ -1,6 +1,6 @@
 import { recordDryRun } from '../run.ts';
 import { type Deps, PASS, type RequestCtx, type Stage } from '../types.ts';
-import { type AutoBanRule, decideAutoBan, decideBan, refusalKey } from './decide.ts';
+import { type AutoBanRule, autoBanEntry, banCountKey, decideBan, overThreshold, refusalKey } from './decide.ts';
 
 export const banStage: Stage = {
   name: 'ban',
@@ -18,14 +18,21 @@ export const banStage: Stage = {
 const ignore = () => {};
 
 function applyAutoBan(ctx: RequestCtx, deps: Deps, r: AutoBanRule, target: string, now: number, count: number): void {
-  const entry = decideAutoBan(count, target, now, r);
-  if (entry === undefined) return;
+  if (!overThreshold(count, r)) return;
   if (r.dryRun) {
     recordDryRun(ctx, 'ban', r.rule, 'block');
     return;
   }
-  const w = deps.store.ban(entry);
-  if (w instanceof Promise) w.catch(ignore);
+  // A refusal still in flight when the ban was written is not a new offence.
+  const store = deps.store;
+  if (store.banned(target, now) !== undefined) return;
+  const write = (bans: number) => {
+    const w = store.ban(autoBanEntry(target, now, r, bans - 1));
+    if (w instanceof Promise) w.catch(ignore);
+  };
+  const n = store.countEvent(banCountKey(target), now, r.escalateWindowMs);
+  if (typeof n === 'number') write(n);
+  else n.then(write, ignore);
 }
 
 /**
