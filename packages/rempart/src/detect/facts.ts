@@ -34,7 +34,7 @@ export interface ObserveFacts {
 /** The detection view of a request, computed at most once per request and kept on ctx.detect. */
 export function requestShape(ctx: RequestCtx): NonNullable<RequestCtx['detect']> {
   if (ctx.detect !== undefined) return ctx.detect;
-  const fp = fingerprint(ctx.headers, ctx.httpVersion);
+  const fp = fingerprint(ctx.headers, ctx.httpVersion, ctx.tlsPrint);
   const template = pathTemplate(ctx.path, ctx.query);
   const key = shapeKey(
     ctx.route?.name ?? '-',

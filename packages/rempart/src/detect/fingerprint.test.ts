@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import { fingerprint } from './fingerprint.ts';
 
 const chrome = (ua: string, lang: string, extra: Record<string, string> = {}) => ({
@@ -28,4 +28,12 @@ describe('fingerprint', () => {
     ['a language list of another shape', fingerprint(chrome('x', 'fr'), '1.1')],
   ];
   for (const [name, fp] of cases) it(`differs with ${name}`, () => assert.notEqual(fp, base));
+});
+
+test('over TLS the handshake print is part of the fingerprint; without one nothing changes', () => {
+  const h = { host: 'x', accept: '*/*', 'user-agent': 'a' };
+  assert.equal(fingerprint(h, '1.1', 0), fingerprint(h, '1.1'));
+  assert.notEqual(fingerprint(h, '1.1', 0x1234), fingerprint(h, '1.1'));
+  assert.notEqual(fingerprint(h, '1.1', 0x1234), fingerprint(h, '1.1', 0x4321));
+  assert.equal(fingerprint(h, '1.1', 0x1234), fingerprint({ ...h, 'user-agent': 'b' }, '1.1', 0x1234));
 });

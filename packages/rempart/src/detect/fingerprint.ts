@@ -5,11 +5,12 @@ import { FNV_OFFSET, fmix32, fnvStep, hex8 } from './hash.ts';
 // User-Agent it rotates through: header names in the order sent, protocol version, and the exact
 // Accept / Accept-Encoding values (set by the HTTP library, rarely by the attacker). Accept-Language is
 // reduced to its shape (how many languages, q-values or not) so people of one browser but different
-// languages share a fingerprint. Values that identify a person (cookies, UA text) are not read.
+// languages share a fingerprint. Over TLS, the handshake's facts (listeners/tls-print.ts) are mixed in.
+// Values that identify a person (cookies, UA text) are not read.
 
 const SKIP_VALUES = new Set(['cookie', 'user-agent', 'host', ':authority', 'content-length', 'referer']);
 
-export function fingerprintHash(headers: IncomingHttpHeaders, httpVersion: string): number {
+export function fingerprintHash(headers: IncomingHttpHeaders, httpVersion: string, tlsPrint = 0): number {
   let h = fnvStep(FNV_OFFSET, httpVersion);
   for (const name in headers) {
     h = fnvStep(h, name);
@@ -31,10 +32,11 @@ export function fingerprintHash(headers: IncomingHttpHeaders, httpVersion: strin
       }
     }
   }
+  if (tlsPrint !== 0) h = Math.imul(h ^ tlsPrint, 0x01000193);
   return fmix32(h);
 }
 
 /** The fingerprint as 8 hex digits (a state key part, a label in explain()). */
-export function fingerprint(headers: IncomingHttpHeaders, httpVersion: string): string {
-  return hex8(fingerprintHash(headers, httpVersion));
+export function fingerprint(headers: IncomingHttpHeaders, httpVersion: string, tlsPrint = 0): string {
+  return hex8(fingerprintHash(headers, httpVersion, tlsPrint));
 }

@@ -31,7 +31,7 @@ async function start(
   return { l, port: addr.port, seen };
 }
 
-function h1Get(port: number, opts: http.RequestOptions = {}, tls = false): Promise<{ status: number; body: string }> {
+function h1Get(port: number, opts: https.RequestOptions = {}, tls = false): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const mod = tls ? https : http;
     const req = mod.request(
@@ -83,6 +83,32 @@ describe('public listener', () => {
     const r1 = await h1Get(a.port, { localAddress: '127.0.0.12' }, true);
     assert.equal(r1.body, 'hello 1.1 127.0.0.12 true');
     assert.equal((await h1Get(b.port)).body, 'hello 1.1 127.0.0.1 false');
+  });
+
+  it('hands each TLS request its handshake print: stable for one client stack, different for another', async () => {
+    const prints: (number | undefined)[] = [];
+    const a = await start({ name: 'tls', protocol: 'https', tls: TEST_TLS }, (_req, res, info) => {
+      prints.push(info.tlsPrint);
+      res.end('ok');
+    });
+    const b = await start({ name: 'plain' }, (_req, res, info) => {
+      prints.push(info.tlsPrint);
+      res.end('ok');
+    });
+    await h1Get(a.port, {}, true);
+    await h1Get(a.port, {}, true);
+    // Another TLS stack's choices: TLS 1.2 with one cipher suite, as an old client library would.
+    await h1Get(
+      a.port,
+      { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES256-GCM-SHA384' },
+      true,
+    );
+    await h1Get(b.port);
+    const [first, again, other, plain] = prints;
+    assert.ok(typeof first === 'number' && first !== 0);
+    assert.equal(again, first, 'same client stack, new connection: same print');
+    assert.ok(typeof other === 'number' && other !== first, 'another TLS stack: another print');
+    assert.equal(plain, undefined, 'cleartext: no print');
   });
 
   it('applies updated limits to new connections', async () => {

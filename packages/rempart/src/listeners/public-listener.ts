@@ -14,6 +14,7 @@ import { h2ServerOptions, watchSession } from './h2-budget.ts';
 import { handleClientError, isH2Request } from './hygiene.ts';
 import { PROXY_V2_MAX_HEADER, parseProxyV2 } from './proxy-protocol.ts';
 import { httpTimeouts } from './slow-guard.ts';
+import { tlsPrint } from './tls-print.ts';
 
 // One public listener. A plain net.Server accepts every TCP connection so the connection caps and the
 // PROXY protocol run before any TLS or HTTP work; accepted sockets are then handed to an HTTP/1.1 server
@@ -28,6 +29,8 @@ export interface ConnInfo {
   listener: string;
   /** The connection's client certificate chains to tls.client_ca (https listeners with client_ca only). */
   clientCert?: ClientCert;
+  /** The TLS handshake's facts hashed (tls-print.ts); https listeners only. */
+  tlsPrint?: number;
 }
 
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
@@ -97,8 +100,9 @@ export function createPublicListener(
     const found = parent ? (infoOf.get(parent) ?? (parent.stream && infoOf.get(parent.stream))) : undefined;
     const info = found ?? fallbackInfo(tlsSocket);
     // Read once per connection, after the handshake (first request, or the HTTP/2 session).
-    if (!verifiesClients || (tlsSocket as TLSSocket).authorized !== true) return info;
-    return { ...info, clientCert: { listener: cfg.name, cn: subjectCn(tlsSocket as TLSSocket) } };
+    const print = tlsPrint(tlsSocket as TLSSocket);
+    if (!verifiesClients || (tlsSocket as TLSSocket).authorized !== true) return { ...info, tlsPrint: print };
+    return { ...info, tlsPrint: print, clientCert: { listener: cfg.name, cn: subjectCn(tlsSocket as TLSSocket) } };
   }
 
   function requestInfo(req: AnyRequest): ConnInfo {

@@ -22,6 +22,8 @@ export interface ConnInfo {
   readonly tls: boolean;
   /** The client certificate verified by the listener (tls.client_ca), when there is one. */
   readonly clientCert?: ClientCert;
+  /** The connection's TLS handshake facts, hashed (listeners/tls-print.ts). */
+  readonly tlsPrint?: number;
 }
 
 function versionOf(v: string): RequestCtx['httpVersion'] {
@@ -54,6 +56,7 @@ export function newCtx(req: IncomingLike, info: ConnInfo, clock: Clock): Request
     tls: info.tls,
     peerIp: normaliseIp(info.peerIp),
     clientCert: info.clientCert,
+    tlsPrint: info.tlsPrint,
     trace: [],
   };
 }

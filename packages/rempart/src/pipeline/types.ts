@@ -48,6 +48,8 @@ export interface RequestCtx {
   readonly peerIp: string;
   /** Set by the listener when the connection's client certificate chains to the listener's tls.client_ca. */
   readonly clientCert?: ClientCert;
+  /** Set by https listeners: the TLS handshake's facts hashed once per connection (detection's fingerprint). */
+  readonly tlsPrint?: number;
   /** Written by identity/ only. */
   client?: { ip: string; prefix: string };
   /** Written by route matching before the pipeline runs. */
