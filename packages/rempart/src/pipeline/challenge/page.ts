@@ -12,7 +12,7 @@ export interface PageInput {
   readonly challenge: string;
   /** The proof the page's worker searches, as signed into the challenge. */
   readonly proof: ProofSpec;
-  readonly ticket: string;
+  /** Seconds before the challenge also works for the no-JS wait (its signed not-before). */
   readonly waitS: number;
   /** Validated same-origin path + query to return to. */
   readonly back: string;
@@ -89,7 +89,8 @@ ${b.logo === undefined ? `<p class="brand">${esc(b.name)}</p>` : `<img src="${es
 export function renderPage(p: PageInput): string {
   const s = statics(p.lang, p.branding, p.waitS);
   const back = esc(p.back);
-  const wait = esc(`${BASE}wait?t=${p.ticket}&r=${encodeURIComponent(p.back)}`);
+  // Without JavaScript the challenge itself is the ticket: it works at /wait once its signed not-before has passed.
+  const wait = esc(`${BASE}wait?t=${p.challenge}&r=${encodeURIComponent(p.back)}`);
   const fields = Array.isArray(p.form) ? p.form : undefined;
   let form = '';
   if (fields !== undefined) {
