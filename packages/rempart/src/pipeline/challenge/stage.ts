@@ -7,17 +7,17 @@ import { clientPrefix } from '../../core/ip-prefix.ts';
 import { identityStage } from '../identity/stage.ts';
 import { type AnyResponse, type ChallengeRenderer, DECISION_HEADER, writeError } from '../respond.ts';
 import type { Deps, RequestCtx, Stage, Verdict } from '../types.ts';
+import { ASSETS, BASE, writeAsset } from './assets.ts';
 import type { ChallengeConfig } from './config.ts';
 import { type ChallengeParams, type ClearanceState, decide } from './decide.ts';
 import { pickLang } from './i18n.ts';
-import { BASE, csp, renderPage } from './page.ts';
+import { CSP, renderPage } from './page.ts';
 import { checkProof, isCounter } from './pow.ts';
 import { createScryptVerifier, decodeProof, encodeProof, type ProofSpec } from './proof.ts';
 import { SolveRate } from './solve-rate.ts';
 import {
   type Binding,
   createSigner,
-  fillRandom,
   IdLedger,
   isToken,
   KIND_CHALLENGE,
@@ -27,10 +27,9 @@ import {
   type Token,
   type VerifyFailure,
 } from './token.ts';
-import { WORKER_JS } from './worker-script.ts';
 
 // Adapter between the pure policy and HTTP: the pipeline stage (reads the clearance), the renderer of challenge
-// verdicts (HTML page or JSON 401) and the /.rempart/ endpoint (worker asset, proof check, no-JS wait).
+// verdicts (HTML page or JSON 401) and the /.rempart/ endpoint (page assets, proof check, no-JS wait).
 
 export const PROOF_HEADER = 'rempart-proof';
 export const CLEARANCE_HEADER = 'rempart-clearance';
@@ -49,7 +48,6 @@ export interface ChallengeModule {
   hasClearance(ctx: RequestCtx): boolean;
 }
 
-const WORKER_BODY = Buffer.from(WORKER_JS);
 /** Verified clearances remembered per process (oldest dropped first). */
 const VERIFIED_CACHE = 50_000;
 
@@ -230,7 +228,8 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
     };
   };
 
-  // A challenge answers a flood, so the page path does one HMAC: the challenge, which is also the no-JS ticket.
+  // A challenge answers a flood, so the page path does one HMAC (the challenge, which is also the no-JS ticket),
+  // writes a constant CSP (no nonce) and ~1 kB of markup (script and style are cached assets).
   const sendPage = (
     res: AnyResponse,
     ctx: RequestCtx,
@@ -241,9 +240,6 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
   ) => {
     // The client may have left while its form body was read.
     if (res.headersSent || res.writableEnded || (res as ServerResponse).destroyed) return;
-    const nb = Buffer.allocUnsafe(12);
-    fillRandom(nb, 0, 12);
-    const nonce = nb.toString('base64');
     const body = renderPage({
       lang: pickLang(one(ctx.headers['accept-language'])),
       challenge,
@@ -251,7 +247,6 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
       waitS,
       back: safeBack(ctx.query === '' ? ctx.path : `${ctx.path}?${ctx.query}`),
       decisionId: ctx.id,
-      nonce,
       branding: cfg.branding,
       form,
     });
@@ -259,7 +254,7 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
       'content-type': 'text/html; charset=utf-8',
       'content-length': Buffer.byteLength(body),
       'cache-control': 'no-store',
-      'content-security-policy': csp(nonce),
+      'content-security-policy': CSP,
       'referrer-policy': 'same-origin',
       'x-content-type-options': 'nosniff',
       // The same challenge, machine-readable: a client that does not run the page's script can still answer it.
@@ -428,15 +423,9 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock): Challen
       // X-Forwarded-For included) that the challenge was bound to, so identity runs here when it has not yet.
       if (ctx.client === undefined && deps?.policy?.identity !== undefined) identityStage.run(ctx, deps);
       const sub = ctx.path.slice(BASE.length);
-      if (sub === 'worker.js' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
-        (res as ServerResponse).writeHead(200, {
-          'content-type': 'text/javascript; charset=utf-8',
-          'content-length': WORKER_BODY.length,
-          'cache-control': 'public, max-age=3600',
-          'x-content-type-options': 'nosniff',
-        });
-        res.end(WORKER_BODY);
-      } else if (sub === 'verify') verify(req, res, ctx);
+      const a = ASSETS.get(sub);
+      if (a !== undefined && (ctx.method === 'GET' || ctx.method === 'HEAD')) writeAsset(res, a, ctx.query);
+      else if (sub === 'verify') verify(req, res, ctx);
       else if (sub === 'wait' && (ctx.method === 'GET' || ctx.method === 'POST')) wait(res, ctx);
       else writeError(res, ctx, 404, { rule: 'challenge/no-such-endpoint' });
       return true;
