@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
 import { defaultChallengeConfig } from './config.ts';
+import { CSP } from './page.ts';
 import { startTestGateway, type TestGateway } from './test-gateway.ts';
 
 // A real Chromium (the system's, headless, fresh profile per launch) against the challenge in front of a real origin.
@@ -67,30 +68,52 @@ test('a browser solves the challenge, lands on the original page with the cookie
   }
 });
 
-test('the challenge page: French, progress, status region, CSP; screenshot saved', {
+test('the challenge page: French, progress, status region, constant CSP, no violation, cached assets; screenshot', {
   skip,
   timeout: 90_000,
 }, async () => {
   const ctx = await browser.newContext({ locale: 'fr-FR', extraHTTPHeaders: { 'accept-language': 'fr-FR,fr;q=0.9' } });
+  let release = () => {};
   try {
     const page = await ctx.newPage();
     // Hold the worker back so the page can be looked at before it moves on.
-    let release = () => {};
     const held = new Promise<void>((r) => {
       release = r;
     });
-    await page.route('**/.rempart/worker.js', async (route) => {
-      await held;
-      await route.continue();
-    });
+    await page.route(
+      (u) => u.pathname === '/.rempart/worker.js',
+      async (route) => {
+        await held;
+        await route.continue();
+      },
+    );
     const errors: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
     });
+    // Runs before the page's own script, outside its CSP: records every violation the page would cause.
+    await page.addInitScript(() => {
+      const w = window as unknown as { violations: string[] };
+      w.violations = [];
+      document.addEventListener('securitypolicyviolation', (e) => w.violations.push(e.violatedDirective));
+    });
+    const assets: string[] = [];
+    page.on('response', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname.startsWith('/.rempart/'))
+        assets.push(`${r.status()} ${u.pathname} ${r.headers()['cache-control']}`);
+    });
     const res = await page.goto(`${gw.url}/virement`);
-    assert.match(res?.headers()['content-security-policy'] ?? '', /script-src 'nonce-/);
+    assert.equal(res?.headers()['content-security-policy'], CSP);
     const html = await res?.text();
     assert.ok(html !== undefined && Buffer.byteLength(html) < 20_000, 'page under 20 kB');
+    // The page's script ran (it shows the progress block) and its stylesheet applies, both under the CSP.
+    await page.waitForSelector('#work', { state: 'visible' });
+    assert.equal(await page.$eval('main', (m) => getComputedStyle(m).maxWidth), '544px');
+    assert.deepEqual(await page.evaluate(() => (window as unknown as { violations: string[] }).violations), []);
+    for (const name of ['page.css', 'page.js']) {
+      assert.ok(assets.includes(`200 /.rempart/${name} public, max-age=31536000, immutable`), assets.join('\n'));
+    }
     assert.equal(await page.getAttribute('html', 'lang'), 'fr');
     assert.equal(await page.textContent('h1'), 'Vérification de sécurité');
     assert.equal(await page.getAttribute('#st', 'role'), 'status');
@@ -102,6 +125,7 @@ test('the challenge page: French, progress, status region, CSP; screenshot saved
       [],
     );
   } finally {
+    release(); // a failed assertion must not leave the worker request hanging
     await ctx.close();
   }
 });
@@ -135,6 +159,8 @@ test('with JavaScript disabled, the no-JS wait page lets a person through', { sk
     const page = await ctx.newPage();
     const first = await page.goto(`${gw.url}/statement?m=11`);
     assert.equal(first?.status(), 403);
+    assert.equal(await page.isVisible('#work'), false, 'no progress bar that would never move');
+    assert.equal(await page.isVisible('h1'), true);
     await page.screenshot({ path: `${ARTIFACTS}/challenge-nojs.png` });
     await page.waitForSelector('#origin', { timeout: 60_000 });
     assert.equal(await page.textContent('#origin'), 'origin page /statement?m=11');

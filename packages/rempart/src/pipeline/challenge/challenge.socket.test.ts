@@ -112,7 +112,7 @@ test('a proof is single-use and a wrong proof is refused', async () => {
   assert.match(replay.body, /challenge\/replay/);
 });
 
-test('no-JS path: the signed ticket works only after the wait, once, for the same client', async () => {
+test("no-JS path: the page's challenge works at /wait only after the wait, once, for the same client", async () => {
   const h = { accept: 'text/html', 'user-agent': 'Lynx/2.9', 'accept-language': 'en' };
   const page = await send(`${gw.url}/account?tab=1`, { headers: h });
   assert.equal(page.status, 403);
@@ -129,7 +129,7 @@ test('no-JS path: the signed ticket works only after the wait, once, for the sam
   assert.equal(done.status, 303);
   assert.equal(done.headers.location, '/account?tab=1');
   const cookie = String(done.headers['set-cookie']).split(';')[0];
-  assert.equal((await send(`${gw.url}${wait}`, { headers: h })).status, 403, 'ticket is single-use');
+  assert.equal((await send(`${gw.url}${wait}`, { headers: h })).status, 403, 'single-use');
   const landed = await send(`${gw.url}/account?tab=1`, { headers: { ...h, cookie } });
   assert.equal(landed.status, 200);
   assert.match(landed.body, /origin page \/account\?tab=1/);

@@ -204,7 +204,7 @@ export const challengeSchema = z
       .int()
       .positive()
       .default(300)
-      .describe('Seconds a challenge (and its no-JavaScript ticket) stays valid to be solved.'),
+      .describe('Seconds a challenge stays valid: to be solved, or without JavaScript to be used after its wait.'),
     nojs_wait_s: z
       .number()
       .int()
@@ -212,7 +212,7 @@ export const challengeSchema = z
       .max(60)
       .default(5)
       .describe(
-        'Without JavaScript: seconds a person waits before the signed ticket turns valid and earns a clearance.',
+        "Without JavaScript: seconds a person waits before the page's challenge, followed as a link, earns a clearance. Signed into each challenge: a reload changes only the challenges issued after it.",
       ),
     max_form_bytes: z
       .number()
@@ -228,7 +228,7 @@ export const challengeSchema = z
       .int()
       .positive()
       .default(200_000)
-      .describe('Capacity of each bounded memory: used challenge and ticket ids, clearance request counts.'),
+      .describe('Capacity of each bounded memory: used challenge ids, clearance request counts.'),
     branding: z
       .object({
         name: z.string().max(80).default('Rempart').describe('Service name shown on the challenge page.'),

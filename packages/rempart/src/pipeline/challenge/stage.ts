@@ -7,31 +7,29 @@ import { clientPrefix } from '../../core/ip-prefix.ts';
 import { identityStage } from '../identity/stage.ts';
 import { type AnyResponse, type ChallengeRenderer, DECISION_HEADER, writeError } from '../respond.ts';
 import type { Deps, RequestCtx, Stage, Verdict } from '../types.ts';
+import { ASSETS, BASE, writeAsset } from './assets.ts';
 import type { ChallengeConfig } from './config.ts';
 import { type ChallengeParams, type ClearanceState, decide } from './decide.ts';
 import { pickLang } from './i18n.ts';
-import { BASE, csp, renderPage } from './page.ts';
+import { CSP, renderPage } from './page.ts';
 import { checkProof, isCounter } from './pow.ts';
 import { createScryptVerifier, decodeProof, encodeProof, type ProofSpec } from './proof.ts';
 import { SolveRate } from './solve-rate.ts';
 import {
   type Binding,
   createSigner,
-  fillRandom,
   IdLedger,
   isToken,
   KIND_CHALLENGE,
   KIND_CLEARANCE,
-  KIND_TICKET,
   type Signer,
   TOKEN_CHARS,
 } from './token.ts';
 import { VerifiedTokens } from './verified-tokens.ts';
 import { VisitorPass } from './visitor-pass.ts';
-import { WORKER_JS } from './worker-script.ts';
 
 // Adapter between the pure policy and HTTP: the pipeline stage (reads the clearance), the renderer of challenge
-// verdicts (HTML page or JSON 401) and the /.rempart/ endpoint (worker asset, proof check, no-JS tickets).
+// verdicts (HTML page or JSON 401) and the /.rempart/ endpoint (page assets, proof check, no-JS wait).
 
 export const PROOF_HEADER = 'rempart-proof';
 export const CLEARANCE_HEADER = 'rempart-clearance';
@@ -59,7 +57,6 @@ export interface ChallengeOptions {
   readonly knownSession?: (ctx: RequestCtx) => boolean;
 }
 
-const WORKER_BODY = Buffer.from(WORKER_JS);
 /** Verified clearances remembered per process (oldest dropped first). */
 const VERIFIED_CACHE = 50_000;
 
@@ -247,18 +244,57 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock, opts: Ch
     };
   };
 
-  const writePage = (res: AnyResponse, ctx: RequestCtx, body: string, nonce: string, auth: string) => {
+  // A challenge answers a flood, so the page path does one HMAC (the challenge, which is also the no-JS ticket),
+  // writes a constant CSP (no nonce) and ~1 kB of markup (script and style are cached assets).
+  const sendPage = (
+    res: AnyResponse,
+    ctx: RequestCtx,
+    challenge: string,
+    spec: ProofSpec,
+    waitS: number,
+    form: readonly (readonly [string, string])[] | 'lost' | undefined,
+  ) => {
     // The client may have left while its form body was read.
     if (res.headersSent || res.writableEnded || (res as ServerResponse).destroyed) return;
+    const body = renderPage({
+      lang: pickLang(one(ctx.headers['accept-language'])),
+      challenge,
+      proof: spec,
+      waitS,
+      back: safeBack(ctx.query === '' ? ctx.path : `${ctx.path}?${ctx.query}`),
+      decisionId: ctx.id,
+      branding: cfg.branding,
+      form,
+    });
     (res as ServerResponse).writeHead(403, {
       'content-type': 'text/html; charset=utf-8',
       'content-length': Buffer.byteLength(body),
       'cache-control': 'no-store',
-      'content-security-policy': csp(nonce),
+      'content-security-policy': CSP,
       'referrer-policy': 'same-origin',
       'x-content-type-options': 'nosniff',
       // The same challenge, machine-readable: a client that does not run the page's script can still answer it.
-      'www-authenticate': auth,
+      'www-authenticate': powAuth(challenge, spec),
+      [DECISION_HEADER]: ctx.id,
+    });
+    res.end(body);
+  };
+
+  const sendJson = (res: AnyResponse, ctx: RequestCtx, rule: string, challenge: string, spec: ProofSpec) => {
+    const alg =
+      spec.alg === 'sha256'
+        ? '"sha256-leading-zero-bits"'
+        : `"scrypt-leading-zero-bits","scrypt":{"n":${spec.n},"r":${spec.r},"p":${spec.p}}`;
+    const body =
+      `{"status":401,"error":"Proof of work required.","message_fr":"Preuve de travail requise.","decision_id":"${ctx.id}",` +
+      `"rule":${JSON.stringify(rule)},"challenge":"${challenge}","difficulty":${spec.bits},` +
+      `"algorithm":${alg},"verify":"${BASE}verify","proof_header":"${PROOF_HEADER}",` +
+      `"clearance_header":"${CLEARANCE_HEADER}","expires_in_s":${cfg.challenge_ttl_s}}`;
+    (res as ServerResponse).writeHead(401, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+      'www-authenticate': powAuth(challenge, spec),
       [DECISION_HEADER]: ctx.id,
     });
     res.end(body);
@@ -268,62 +304,29 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock, opts: Ch
     const b = binding(ctx);
     const now = nowS();
     const spec = specFor(v.difficulty);
+    const exp = now + cfg.challenge_ttl_s;
     // The proof asked is signed with the challenge: the verify endpoint reads it from there, never from the client.
-    const challenge = signer.sign(KIND_CHALLENGE, now + cfg.challenge_ttl_s, encodeProof(spec), b);
-    if (isApi(ctx)) {
-      const alg =
-        spec.alg === 'sha256'
-          ? '"sha256-leading-zero-bits"'
-          : `"scrypt-leading-zero-bits","scrypt":{"n":${spec.n},"r":${spec.r},"p":${spec.p}}`;
-      const body =
-        `{"status":401,"error":"Proof of work required.","message_fr":"Preuve de travail requise.","decision_id":"${ctx.id}",` +
-        `"rule":${JSON.stringify(v.rule)},"challenge":"${challenge}","difficulty":${spec.bits},` +
-        `"algorithm":${alg},"verify":"${BASE}verify","proof_header":"${PROOF_HEADER}",` +
-        `"clearance_header":"${CLEARANCE_HEADER}","expires_in_s":${cfg.challenge_ttl_s}}`;
-      (res as ServerResponse).writeHead(401, {
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(body),
-        'cache-control': 'no-store',
-        'www-authenticate': powAuth(challenge, spec),
-        [DECISION_HEADER]: ctx.id,
-      });
-      res.end(body);
-      return;
-    }
-    const page = (form: readonly (readonly [string, string])[] | 'lost' | undefined) => {
-      const nb = Buffer.allocUnsafe(12);
-      fillRandom(nb, 0, 12);
-      const nonce = nb.toString('base64');
-      const html = renderPage({
-        lang: pickLang(one(ctx.headers['accept-language'])),
-        challenge,
-        proof: spec,
-        ticket: signer.sign(KIND_TICKET, now + cfg.challenge_ttl_s, now + cfg.nojs_wait_s, b),
-        waitS: cfg.nojs_wait_s,
-        back: safeBack(ctx.query === '' ? ctx.path : `${ctx.path}?${ctx.query}`),
-        decisionId: ctx.id,
-        nonce,
-        branding: cfg.branding,
-        form,
-      });
-      writePage(res, ctx, html, nonce, powAuth(challenge, spec));
-    };
-    if (ctx.method === 'GET' || ctx.method === 'HEAD') return page(undefined);
+    // An API client gets no no-JS path (not-before 0); a page's challenge also opens /wait after the wait.
+    if (isApi(ctx)) return sendJson(res, ctx, v.rule, signer.sign(KIND_CHALLENGE, exp, encodeProof(spec), b), spec);
+    const waitS = cfg.nojs_wait_s; // the page says what the challenge signs
+    const challenge = signer.sign(KIND_CHALLENGE, exp, encodeProof(spec), b, now + waitS);
+    if (ctx.method === 'GET' || ctx.method === 'HEAD') return sendPage(res, ctx, challenge, spec, waitS, undefined);
     const type = one(ctx.headers['content-type']);
     const urlencoded = type.startsWith('application/x-www-form-urlencoded');
     // The server may already have buffered the form (routes whose rules read form fields).
-    if (ctx.form !== undefined && urlencoded) return page(Object.entries(ctx.form));
+    if (ctx.form !== undefined && urlencoded)
+      return sendPage(res, ctx, challenge, spec, waitS, Object.entries(ctx.form));
     // A form post: keep its fields in the page when it is a small urlencoded body still unread; else say how to retry.
     const req = (res as { req?: AnyRequest }).req;
     const len = Number(one(ctx.headers['content-length']) || '0');
     if (ctx.method !== 'POST' || req === undefined || req.readableEnded || !urlencoded || len > cfg.max_form_bytes) {
-      return page('lost');
+      return sendPage(res, ctx, challenge, spec, waitS, 'lost');
     }
     void readBody(req, cfg.max_form_bytes, 10_000).then((body) => {
-      if (body === undefined) return page('lost');
+      if (body === undefined) return sendPage(res, ctx, challenge, spec, waitS, 'lost');
       const fields: [string, string][] = [];
       for (const [k, val] of new URLSearchParams(body.toString('utf8'))) fields.push([k, val]);
-      page(fields);
+      sendPage(res, ctx, challenge, spec, waitS, fields);
     });
   };
 
@@ -401,17 +404,20 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock, opts: Ch
     const back = safeBack(q.get('r'));
     const b = binding(ctx);
     const now = nowS();
-    const t = signer.verify(q.get('t') ?? '', KIND_TICKET, b, now);
-    if (t === 'early') {
-      // Still inside the wait: come back when it is over (the ticket stays unused).
-      const again = 2;
+    // The page's challenge is the ticket: its signed not-before says when the wait is over, whatever the config
+    // says now. Its id is spent in the same ledger as a proof's, so one challenge earns one clearance either way.
+    const t = signer.verify(q.get('t') ?? '', KIND_CHALLENGE, b, now);
+    if (!isToken(t)) return writeError(res, ctx, 403, { rule: `challenge/nojs-bad-${t}` });
+    if (t.nbf === 0) return writeError(res, ctx, 403, { rule: 'challenge/nojs-not-offered' });
+    if (now < t.nbf) {
+      // Still inside the wait: come back when it is over (the challenge stays unused).
+      const again = Math.min(t.nbf - now, 60);
       return writeError(res, ctx, 429, {
         rule: 'challenge/nojs-early',
         retryAfterS: again,
         extraHeaders: { refresh: `${again};url=${BASE}wait?${ctx.query}` },
       });
     }
-    if (!isToken(t)) return writeError(res, ctx, 403, { rule: `challenge/bad-ticket-${t}` });
     if (!nonces.useOnce(t, now)) return writeError(res, ctx, 403, { rule: 'challenge/replay' });
     // 307 makes the browser send a kept POST again, body included, now with the cookie; a GET gets 303.
     (res as ServerResponse).writeHead(ctx.method === 'POST' ? 307 : 303, {
@@ -433,15 +439,9 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock, opts: Ch
       // X-Forwarded-For included) that the challenge was bound to, so identity runs here when it has not yet.
       if (ctx.client === undefined && deps?.policy?.identity !== undefined) identityStage.run(ctx, deps);
       const sub = ctx.path.slice(BASE.length);
-      if (sub === 'worker.js' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
-        (res as ServerResponse).writeHead(200, {
-          'content-type': 'text/javascript; charset=utf-8',
-          'content-length': WORKER_BODY.length,
-          'cache-control': 'public, max-age=3600',
-          'x-content-type-options': 'nosniff',
-        });
-        res.end(WORKER_BODY);
-      } else if (sub === 'verify') verify(req, res, ctx);
+      const a = ASSETS.get(sub);
+      if (a !== undefined && (ctx.method === 'GET' || ctx.method === 'HEAD')) writeAsset(res, a, ctx.query);
+      else if (sub === 'verify') verify(req, res, ctx);
       else if (sub === 'wait' && (ctx.method === 'GET' || ctx.method === 'POST')) wait(res, ctx);
       else writeError(res, ctx, 404, { rule: 'challenge/no-such-endpoint' });
       return true;

@@ -50,6 +50,28 @@ function originHandler(stats: { hits: number; paths: string[] }) {
   };
 }
 
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** One request on a fresh connection (no agent), the whole body read as UTF-8. */
+export function send(url: string, o: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+  return new Promise<Reply>((resolve, reject) => {
+    const req = request(url, { method: o.method ?? 'GET', headers: o.headers, agent: false }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString('utf8') }),
+      );
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
 export async function startTestGateway(
   cfg: ChallengeConfig,
   o: { mode?: Mode; clock?: Clock } = {},

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkProof, solve } from './pow.ts';
-import { createSigner, IdLedger, isToken, KIND_CHALLENGE, KIND_CLEARANCE, KIND_TICKET, TOKEN_CHARS } from './token.ts';
+import { createSigner, IdLedger, isToken, KIND_CHALLENGE, KIND_CLEARANCE, TOKEN_CHARS } from './token.ts';
 
 const K1 = 'k1-0123456789abcdef0123456789abcdef';
 const K2 = 'k2-0123456789abcdef0123456789abcdef';
@@ -16,6 +16,7 @@ test('sign then verify returns the fields', () => {
   assert.ok(isToken(r));
   assert.equal(r.exp, now + 60);
   assert.equal(r.aux, 500);
+  assert.equal(r.nbf, 0, 'no not-before unless given');
 });
 
 test('every single-character tampering is refused', () => {
@@ -61,11 +62,26 @@ test('rotation: previous key still verifies, a retired key does not', () => {
   assert.equal(isToken(retired.verify(t, KIND_CLEARANCE, who, now)), false);
 });
 
-test('no-JS ticket is refused before its wait is over', () => {
+test("a challenge's no-JS not-before is signed with it, next to the full 32-bit proof field", () => {
   const s = createSigner(K1);
-  const t = s.sign(KIND_TICKET, now + 120, now + 5, who);
-  assert.equal(s.verify(t, KIND_TICKET, who, now + 4), 'early');
-  assert.ok(isToken(s.verify(t, KIND_TICKET, who, now + 5)));
+  const t = s.sign(KIND_CHALLENGE, now + 120, 0xffffffff, who, now + 5);
+  const r = s.verify(t, KIND_CHALLENGE, who, now);
+  assert.ok(isToken(r));
+  assert.deepEqual([r.aux, r.nbf, r.exp], [0xffffffff, now + 5, now + 120]);
+  // The not-before is covered by the MAC: moving it earlier breaks the token.
+  const raw = Buffer.from(t, 'base64url');
+  raw.writeUInt32BE(now, 10);
+  assert.equal(s.verify(raw.toString('base64url'), KIND_CHALLENGE, who, now), 'mac');
+});
+
+test('random ids differ from token to token', () => {
+  const s = createSigner(K1);
+  const ids = new Set<string>();
+  for (let i = 0; i < 1000; i++) {
+    const r = s.verify(s.sign(KIND_CHALLENGE, now + 60, 14, who, now + 5), KIND_CHALLENGE, who, now);
+    ids.add(isToken(r) ? r.id : assert.fail(String(r)));
+  }
+  assert.equal(ids.size, 1000);
 });
 
 test('nonces are single-use; eviction never re-opens a replay', () => {

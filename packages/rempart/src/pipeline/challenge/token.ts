@@ -4,18 +4,22 @@ import { createHash, createHmac, createSecretKey, type KeyObject, randomFillSync
 // The MAC also covers the client prefix and User-Agent, so a token copied to another network or browser fails
 // without storing any binding in it. Verification is one base64url decode and one HMAC: no JSON, no lookups.
 //
-//  0      kind   (1 clearance, 2 pow challenge, 3 no-JS ticket, 4 visitor pass)
+//  0      kind   (1 clearance, 2 challenge, 4 visitor pass; 3 was a separate no-JS ticket, no longer issued)
 //  1      key id (first byte of SHA-256 of the key: picks current or previous key after a rotation)
 //  2..5   expiry, unix seconds
-//  6..9   aux: clearance or pass budget | challenge difficulty | ticket not-before (unix seconds)
-//  10..21 random id (challenge nonce / clearance id)
+//  6..9   aux: clearance or pass budget | challenge proof (proof.ts encodeProof: all 32 bits in use for scrypt)
+//  10..13 not-before, unix seconds: when a challenge's no-JS wait ends; 0 = no no-JS path (API challenges, passes,
+//         clearances). Signed at issue, so a config reload cannot shorten a wait already promised.
+//  14..21 random id (challenge nonce / clearance id), 64 bits: ids only need to be unique, the MAC is the secret
 //  22..37 MAC
+//
+// One challenge token serves both ways out of a page: a proof at /.rempart/verify or, after not-before, the no-JS
+// wait at /.rempart/wait. Both spend the same id in one ledger, so a page earns one clearance, never two.
 
 export const KIND_CLEARANCE = 1;
 export const KIND_CHALLENGE = 2;
-export const KIND_TICKET = 3;
 export const KIND_PASS = 4;
-type Kind = 1 | 2 | 3 | 4;
+type Kind = 1 | 2 | 4;
 
 const FIELDS = 22;
 const MAC_LEN = 16;
@@ -32,11 +36,13 @@ export interface Token {
   readonly kind: Kind;
   readonly exp: number;
   readonly aux: number;
-  /** Random id, base64url (16 chars). */
+  /** Unix seconds; 0 when not set. Checked by whoever gives it a meaning (the no-JS wait), not by verify. */
+  readonly nbf: number;
+  /** Random id, base64url (11 chars). */
   readonly id: string;
 }
 
-export type VerifyFailure = 'malformed' | 'kind' | 'key' | 'mac' | 'expired' | 'early';
+export type VerifyFailure = 'malformed' | 'kind' | 'key' | 'mac' | 'expired';
 export type VerifyResult = Token | VerifyFailure;
 
 interface Key {
@@ -45,7 +51,8 @@ interface Key {
 }
 
 export interface Signer {
-  sign(kind: Kind, exp: number, aux: number, b: Binding): string;
+  /** nbf: see the layout above (0 when the token has none). */
+  sign(kind: Kind, exp: number, aux: number, b: Binding, nbf?: number): string;
   /** nowS: unix seconds. Checks shape, kind, MAC (current or previous key), binding and expiry. */
   verify(token: string, kind: Kind, b: Binding, nowS: number): VerifyResult;
 }
@@ -76,13 +83,14 @@ export function createSigner(current: string | Buffer, previous?: string | Buffe
   const cur = makeKey(current);
   const keys = previous === undefined ? [cur] : [cur, makeKey(previous)];
   return {
-    sign(kind, exp, aux, b) {
+    sign(kind, exp, aux, b, nbf = 0) {
       const buf = Buffer.allocUnsafe(RAW_LEN);
       buf[0] = kind;
       buf[1] = cur.id;
       buf.writeUInt32BE(exp >>> 0, 2);
       buf.writeUInt32BE(aux >>> 0, 6);
-      fillRandom(buf, 10, 12);
+      buf.writeUInt32BE(nbf >>> 0, 10);
+      fillRandom(buf, 14, 8);
       mac(cur, buf.subarray(0, FIELDS), b).copy(buf, FIELDS, 0, MAC_LEN);
       return buf.toString('base64url');
     },
@@ -104,9 +112,7 @@ export function createSigner(current: string | Buffer, previous?: string | Buffe
       if (!ok) return 'mac';
       const exp = buf.readUInt32BE(2);
       if (nowS >= exp) return 'expired';
-      const aux = buf.readUInt32BE(6);
-      if (kind === KIND_TICKET && nowS < aux) return 'early';
-      return { kind, exp, aux, id: buf.toString('base64url', 10, 22) };
+      return { kind, exp, aux: buf.readUInt32BE(6), nbf: buf.readUInt32BE(10), id: buf.toString('base64url', 14, 22) };
     },
   };
 }

@@ -21,11 +21,13 @@ postMessage({p:1-Math.exp(-(i+1)/E)})}}
 onmessage=function(e){var d=e.data;(d.a==="scrypt"?scr(d):sha(d.c,d.b)).catch(function(){postMessage({e:1})})};
 `;
 
-// The page script (inline, allowed by its CSP nonce): start the worker, show progress, send the proof,
+// The page script, served as /.rempart/page.js (script-src 'self'): show the progress block (hidden in the markup,
+// so a browser without JavaScript never sees it), start the worker, show progress, send the proof,
 // then go back: a GET by location.replace, a kept POST form by submitting it to the original URL. A busy verify
 // (503, scrypt checks over their bound) leaves the challenge unspent: send the same proof again after Retry-After.
 export const PAGE_JS = `(function(){"use strict";
 var d=document.getElementById("rp").dataset,st=document.getElementById("st"),pg=document.getElementById("pg"),t0=performance.now();
+document.getElementById("work").hidden=false;
 function fail(){st.textContent=d.fail;document.getElementById("again").hidden=false}
 if(!window.Worker||!window.crypto||!crypto.subtle){fail();return}
 var w=new Worker(d.worker);
