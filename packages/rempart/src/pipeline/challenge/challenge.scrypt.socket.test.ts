@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import { createClearedFetch, PROOF_HEADER, parseChallenge, solvePow, solveScrypt } from '../../../client/solve.ts';
 import { createManualClock } from '../../core/clock.ts';
@@ -8,31 +7,10 @@ import { defaultChallengeConfig } from './config.ts';
 import { checkProof, leadingZeroBits } from './pow.ts';
 import { type ScryptSpec, scryptHash } from './proof.ts';
 import { createChallenge } from './stage.ts';
-import { startTestGateway, type TestGateway } from './test-gateway.ts';
+import { send, startTestGateway, type TestGateway } from './test-gateway.ts';
 
 // `challenge.proof: scrypt` over real sockets: the challenge names its parameters, the Node client solves it, a
 // SHA-256 answer or edited parameters are refused, and the verify endpoint bounds its scrypt checks.
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function send(url: string, o: { method?: string; headers?: Record<string, string> } = {}) {
-  return new Promise<Reply>((resolve, reject) => {
-    const req = request(url, { method: o.method ?? 'GET', headers: o.headers, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString('utf8') }),
-      );
-    });
-    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 const SECRET = 'scrypt-test-secret-0123456789abcdef0123';
 const UA = 'poste-app/1.0';

@@ -1,40 +1,11 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import { createClearedFetch, PROOF_HEADER, parseChallenge, solvePow } from '../../../client/solve.ts';
 import { defaultChallengeConfig } from './config.ts';
 import { checkProof } from './pow.ts';
-import { startTestGateway, type TestGateway } from './test-gateway.ts';
+import { type Reply, send, startTestGateway, type TestGateway } from './test-gateway.ts';
 
 // What clients see over real sockets: API clients, a no-JavaScript person, and a flood that runs no JavaScript.
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function send(
-  url: string,
-  o: { method?: string; headers?: Record<string, string>; body?: string; from?: string } = {},
-) {
-  return new Promise<Reply>((resolve, reject) => {
-    const req = request(
-      url,
-      { method: o.method ?? 'GET', headers: o.headers, localAddress: o.from, agent: false },
-      (res) => {
-        const parts: Buffer[] = [];
-        res.on('data', (c: Buffer) => parts.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString('utf8') }),
-        );
-      },
-    );
-    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(o.body);
-  });
-}
 
 const UA = 'poste-app/1.0';
 let gw: TestGateway;

@@ -56,10 +56,14 @@ export interface Reply {
   body: string;
 }
 
-/** One request on a fresh connection (no agent), the whole body read as UTF-8. */
-export function send(url: string, o: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+/** One request on a fresh connection (no agent), from `from` when given, the whole body read as UTF-8. */
+export function send(
+  url: string,
+  o: { method?: string; headers?: Record<string, string>; body?: string; from?: string } = {},
+) {
   return new Promise<Reply>((resolve, reject) => {
-    const req = request(url, { method: o.method ?? 'GET', headers: o.headers, agent: false }, (res) => {
+    const opts = { method: o.method ?? 'GET', headers: o.headers, localAddress: o.from, agent: false };
+    const req = request(url, opts, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
       res.on('end', () =>
