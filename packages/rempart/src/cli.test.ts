@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -255,6 +255,15 @@ describe('rempart serve', () => {
       assert.equal(ready[0].listeners[0].url, `http://127.0.0.1:${gw.port}`);
       assert.ok(gw.port > 0 && gw.adminPort > 0);
       assert.equal(ready[0].admin.url, `http://127.0.0.1:${gw.adminPort}`);
+    });
+
+    it('runs with its V8 memory flags from the command line, in the same process (execve)', () => {
+      const procFile = `/proc/${gw.child.pid}/cmdline`;
+      if (!existsSync(procFile)) return; // not Linux: nothing to read the command line from
+      const argv = readFileSync(procFile, 'utf8').split('\0');
+      for (const f of ['--max-semi-space-size=16', '--heap-growing-percent=10'])
+        assert.ok(argv.includes(f), `${f} missing from ${argv.join(' ')}`);
+      assert.ok(argv.includes('serve'));
     });
 
     it('an edited file is reloaded and the new limit applies', async () => {
