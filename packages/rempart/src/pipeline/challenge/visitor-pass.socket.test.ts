@@ -106,6 +106,10 @@ describe('visitor pass', () => {
     assert.equal(post.status, 200);
     assert.equal(passOf(post.headers), undefined);
     assert.equal(passOf((await get('/accueil', { cookie: pass })).headers), undefined, 'a holder is not re-issued');
+    const forged = `__rempart_pass=${'A'.repeat(51)}`;
+    assert.ok(passOf((await get('/accueil', { cookie: forged })).headers), 'a pass the keys refuse is replaced');
+    const moved = await get('/accueil', { cookie: pass, 'user-agent': 'Mozilla/5.0 another browser' });
+    assert.ok(passOf(moved.headers), 'a pass bound to another client is replaced');
 
     // Micro-cached answers carry it too, on a miss and on a hit.
     for (const want of ['miss', 'hit']) {

@@ -36,14 +36,20 @@ export class VisitorPass {
     this.#verified.clear();
   }
 
-  /** The Set-Cookie giving this client a pass: a page load in normal mode without one; undefined otherwise. */
+  /** The Set-Cookie giving this client a pass: a page load in normal mode without a valid one; else undefined. */
   offer(ctx: RequestCtx, nowS: number): string | undefined {
     const c = this.#cfg;
     if (!c.enabled || ctx.method !== 'GET' || ctx.allowListed === true) return undefined;
     const accept = ctx.headers.accept;
     if (accept === undefined || !accept.includes('text/html')) return undefined;
-    if (readCookie(ctx.headers.cookie, this.#key) !== undefined) return undefined;
-    const token = this.#signer.sign(KIND_PASS, nowS + c.ttl_s, c.budget, this.#binding(ctx));
+    // A live pass is kept; one the keys no longer accept (restart without a configured secret, rotation) or bound
+    // to another network (a phone that moved) is replaced, so it is valid when an attack comes. Not spent here.
+    const held = readCookie(ctx.headers.cookie, this.#key);
+    const b = this.#binding(ctx);
+    if (held !== undefined && held.length === TOKEN_CHARS) {
+      if (this.#verified.check(this.#signer, held, KIND_PASS, b, nowS) !== undefined) return undefined;
+    }
+    const token = this.#signer.sign(KIND_PASS, nowS + c.ttl_s, c.budget, b);
     return `${this.#key}${token}; Path=/; Max-Age=${c.ttl_s}; HttpOnly; SameSite=Lax${this.#secure || ctx.tls ? '; Secure' : ''}`;
   }
 
