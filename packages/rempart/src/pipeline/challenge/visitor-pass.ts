@@ -7,9 +7,9 @@ import { VerifiedTokens } from './verified-tokens.ts';
 // The visitor pass: the priority lane for people who came before the attack. In normal mode, a browser's page
 // load that the gateway serves gets a signed cookie bound to the client's prefix and User-Agent. Once the mode
 // leaves normal no pass is handed out, so only clients seen in peacetime hold one, and a flood that keeps no
-// cookies never does. A live pass spares its holder the mode's class-wide challenges (counted against its
-// budget); score-based challenges, rate limits and per-shape actions still apply to it, so a harvested pass
-// buys a bot little.
+// cookies never does. A live pass spares its holder the mode's class-wide challenges and bulk shedding (counted
+// against its budget); score-based challenges, rate limits, admission limits and per-shape actions still apply
+// to it, so a harvested pass buys a bot little.
 
 const VERIFIED = 50_000;
 
