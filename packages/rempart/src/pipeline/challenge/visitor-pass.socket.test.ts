@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../../config/load.ts';
+import { TEST_TLS } from '../../listeners/testing/raw-client.ts';
 import { type Gateway, startGateway } from '../../server.ts';
 import { adminCall, baseYaml, call } from '../../testing/gateway-kit.ts';
 
@@ -17,6 +19,7 @@ const HTML = 'text/html,application/xhtml+xml';
 let origin: Server;
 let gw: Gateway;
 let port: number;
+let tlsPort: number;
 let adminPort: number;
 
 before(async () => {
@@ -37,6 +40,12 @@ before(async () => {
     res.end(body);
   });
   await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+  const tlsListener = `  - name: secure
+    host: 127.0.0.1
+    port: 0
+    protocol: https
+    tls: { cert: ${TEST_TLS.cert}, key: ${TEST_TLS.key} }
+`;
   const yaml = baseYaml(
     `http://127.0.0.1:${(origin.address() as AddressInfo).port}`,
     `routes:
@@ -56,9 +65,11 @@ cache:
   routes:
     - { route: cached, ttl_s: 60 }
 `,
+    { listeners: tlsListener },
   );
   gw = await startGateway({ config: parseConfig(yaml, 'pass-test.yaml') });
   port = gw.listeners[0].port;
+  tlsPort = gw.listeners[1].port;
   adminPort = gw.admin.port;
 });
 
@@ -127,6 +138,25 @@ describe('visitor pass', () => {
     const sess = cookiesOf(login.headers).find((c) => c.startsWith('sess='));
     assert.ok(sess);
     session = sess.split(';', 1)[0];
+  });
+
+  it('over HTTP/2: the pass comes next to the origin cookies, Secure on a TLS listener', async () => {
+    const session = http2.connect(`https://127.0.0.1:${tlsPort}`, { rejectUnauthorized: false });
+    try {
+      const headers = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        const st = session.request({ ':path': '/accueil', accept: HTML, 'user-agent': UA });
+        st.on('response', resolve);
+        st.on('error', reject);
+        st.resume();
+      });
+      assert.equal(headers[':status'], 200);
+      const cookies = (headers['set-cookie'] ?? []) as string[];
+      assert.ok(cookies.includes('theme=dark; Path=/'), JSON.stringify(cookies));
+      const line = cookies.find((c) => c.startsWith('__rempart_pass='));
+      assert.match(line ?? '', /; HttpOnly; SameSite=Lax; Secure$/);
+    } finally {
+      session.close();
+    }
   });
 
   it('under attack: the pass and the session spare the class-wide challenge; strangers and copies are challenged', async () => {
