@@ -43,7 +43,7 @@ export interface RunOptions {
 }
 
 /** Rempart's explain API: the rule of a decision id (GET /api/decisions/:id). */
-function explainer(a: { host: string; port: number; token: string }) {
+export function explainer(a: { host: string; port: number; token: string }) {
   return async (id: string) => {
     const j = (await getJson(a.host, a.port, `/api/decisions/${encodeURIComponent(id)}`, {
       authorization: `Bearer ${a.token}`,
