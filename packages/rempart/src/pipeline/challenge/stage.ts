@@ -57,7 +57,7 @@ export interface ChallengeOptions {
   readonly knownSession?: (ctx: RequestCtx) => boolean;
 }
 
-/** Verified clearances remembered per process (oldest dropped first). */
+/** Verified clearances and visitor passes remembered per process (oldest dropped first). */
 const VERIFIED_CACHE = 50_000;
 
 function paramsOf(cfg: ChallengeConfig, cap: number): ChallengeParams {
@@ -148,7 +148,7 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock, opts: Ch
     prefix: ctx.client?.prefix ?? clientPrefix(ctx.peerIp),
     userAgent: one(ctx.headers['user-agent']),
   });
-  const pass = new VisitorPass(binding);
+  const pass = new VisitorPass(binding, verified);
 
   const setup = (c: ChallengeConfig) => {
     // No configured secret: a per-process one (clearances then end with the process; say so in docs).

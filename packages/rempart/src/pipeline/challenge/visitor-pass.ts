@@ -2,7 +2,7 @@ import { readCookie } from '../../core/cookie.ts';
 import type { RequestCtx } from '../types.ts';
 import type { ChallengeConfig } from './config.ts';
 import { type Binding, type IdLedger, KIND_PASS, type Signer, TOKEN_CHARS } from './token.ts';
-import { VerifiedTokens } from './verified-tokens.ts';
+import type { VerifiedTokens } from './verified-tokens.ts';
 
 // The visitor pass: the priority lane for people who came before the attack. In normal mode, a browser's page
 // load that the gateway serves gets a signed cookie bound to the client's prefix and User-Agent. Once the mode
@@ -11,29 +11,28 @@ import { VerifiedTokens } from './verified-tokens.ts';
 // against its budget); score-based challenges, rate limits, admission limits and per-shape actions still apply
 // to it, so a harvested pass buys a bot little.
 
-const VERIFIED = 50_000;
-
 export class VisitorPass {
   #cfg!: ChallengeConfig['pass'];
   #secure = true;
   #key = '';
   #signer!: Signer;
   #spent!: IdLedger;
-  readonly #verified = new VerifiedTokens(VERIFIED);
+  readonly #verified: VerifiedTokens;
   readonly #binding: (ctx: RequestCtx) => Binding;
 
-  constructor(binding: (ctx: RequestCtx) => Binding) {
+  /** `verified` is the challenge module's cache (clearances and passes, told apart by kind), cleared on key change. */
+  constructor(binding: (ctx: RequestCtx) => Binding, verified: VerifiedTokens) {
     this.#binding = binding;
+    this.#verified = verified;
   }
 
-  /** On start and reload: new keys or ledgers make every remembered verification stale. */
+  /** On start and reload. */
   configure(c: ChallengeConfig, signer: Signer, spent: IdLedger): void {
     this.#cfg = c.pass;
     this.#secure = c.clearance.secure;
     this.#key = `${c.pass.cookie}=`;
     this.#signer = signer;
     this.#spent = spent;
-    this.#verified.clear();
   }
 
   /** The Set-Cookie giving this client a pass: a page load in normal mode without a valid one; else undefined. */
