@@ -59,7 +59,9 @@ export function makeThrowawayCert(now = new Date()): ThrowawayCert {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const name = seq(set(seq(oid('2.5.4.3'), der(0x0c, Buffer.from('localhost')))));
   const serial = randomBytes(16);
-  serial[0] &= 0x7f; // positive INTEGER
+  // A positive INTEGER in minimal DER: top bit clear, and never a leading zero byte (OpenSSL refuses the
+  // padding; with `&= 0x7f` alone one certificate in 128 failed to load).
+  serial[0] = (serial[0] & 0x3f) | 0x40;
   const san = seq(
     oid('2.5.29.17'),
     der(0x04, seq(der(0x82, Buffer.from('localhost')), der(0x87, Buffer.from([127, 0, 0, 1])))),
