@@ -23,6 +23,7 @@ import { createResponder } from './pipeline/respond.ts';
 import type { Deps, DetectSnapshot, RequestCtx, Stage } from './pipeline/types.ts';
 import { createRequestPath, type RequestPathParts } from './request-path.ts';
 import { createMemoryStore } from './state/memory-store.ts';
+import { createRedisStore } from './state/redis-store.ts';
 import type { Store } from './state/store.ts';
 import { createUpstreams, type Upstreams } from './upstream/upstreams.ts';
 
@@ -73,14 +74,20 @@ function restartNeeded(from: Config, to: Config): string[] {
   return out;
 }
 
-function createStore(config: Config): Store {
-  if (config.state.backend !== 'memory') {
-    throw new RempartError(
-      'REMPART_STATE_UNSUPPORTED',
-      `state.backend "${config.state.backend}" is not available in this build; use "memory"`,
-    );
-  }
-  return createMemoryStore({ maxEntries: config.state.max_entries });
+function createStore(config: Config, log: Logger): Store | Promise<Store> {
+  const st = config.state;
+  if (st.backend === 'memory') return createMemoryStore({ maxEntries: st.max_entries });
+  return createRedisStore({
+    url: st.redis_url as string,
+    prefix: st.key_prefix,
+    maxEntries: st.max_entries,
+    timeoutMs: st.redis_timeout_ms,
+    // Only the switches are logged: a Redis outage is one line each way, never one per request.
+    onSwitch: (up, reason) =>
+      up
+        ? log.info({ event: 'state-remote', connected: true }, 'state: using redis')
+        : log.warn({ event: 'state-remote', connected: false, reason }, 'state: redis unavailable, using local state'),
+  });
 }
 
 export async function startGateway(o: GatewayOptions): Promise<Gateway> {
@@ -94,7 +101,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     clock,
     onDropped: (n) => metrics.logDropped.inc(n),
   });
-  const store = o.store ?? createStore(config);
+  const store = o.store ?? (await createStore(config, log.logger));
   const decisions = new DecisionRing();
   const admission = new AdmissionRegistry(config, clock);
   // `sessions` is replaced on reload: read through it at each request.
@@ -238,6 +245,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     await Promise.all(publics.map((l) => l.close(0)));
     await parts.upstreams.close();
     stopDetector?.();
+    if (o.store === undefined) await store.close();
     throw e;
   }
 
@@ -245,6 +253,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     admission: () => admission.states(),
     tables: () => store.sizes(),
     bans: () => store.listBans(clock.now()).length,
+    stateRemote: () =>
+      store.remote === undefined
+        ? undefined
+        : { connected: store.remote.connected(), fallbacks: store.remote.fallbacks },
     connections: () => Object.fromEntries(publics.map((l) => [l.name, l.connectionCount()])),
     listenerStats: () => Object.fromEntries(publics.map((l) => [l.name, l.stats()])),
     upstreamHealthy: () => Object.fromEntries(parts.upstreams.stats().map((u) => [u.name, u.healthy])),
@@ -281,6 +293,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     await Promise.all(publics.map((l) => l.close(0)));
     await parts.upstreams.close();
     stopDetector?.();
+    if (o.store === undefined) await store.close();
     throw e;
   }
 

@@ -445,7 +445,9 @@ export const configSchema = z
         backend: z
           .enum(['memory', 'redis'])
           .default('memory')
-          .describe('Only `memory` is available in this build; `redis` validates but the gateway refuses to start.'),
+          .describe(
+            '`memory`: this process only. `redis`: counters and bans shared by every gateway using the same Redis and `key_prefix` (falls back to local state while Redis is unreachable).',
+          ),
         max_entries: positiveInt
           .default(200_000)
           .describe(
@@ -453,6 +455,11 @@ export const configSchema = z
           ),
         redis_url: z.string().optional().describe('Redis URL; required when `backend` is redis.'),
         key_prefix: z.string().default('rempart:').describe('Prefix of the keys written to Redis (redis backend).'),
+        redis_timeout_ms: positiveInt
+          .default(250)
+          .describe(
+            'A Redis command unanswered after this long fails, and the gateway answers from local state until Redis is healthy again.',
+          ),
       })
       .strict()
       .prefault({})

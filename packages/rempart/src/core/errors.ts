@@ -6,7 +6,6 @@ export type ErrorCode =
   | 'REMPART_USAGE'
   | 'REMPART_UPSTREAM_UNAVAILABLE'
   | 'REMPART_STATE_UNAVAILABLE'
-  | 'REMPART_STATE_UNSUPPORTED'
   | 'REMPART_RELOAD_NEEDS_RESTART';
 
 export class RempartError extends Error {

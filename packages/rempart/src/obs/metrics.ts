@@ -12,6 +12,8 @@ export interface MetricSources {
   admission?: () => readonly AdmissionState[];
   tables?: () => TableSizes;
   bans?: () => number;
+  /** Remote state backends only: linked to Redis now, and how many times it fell back to local state. */
+  stateRemote?: () => { connected: boolean; fallbacks: number } | undefined;
   connections?: () => Readonly<Record<string, number>>;
   /** Per listener: connections refused at accept (over the global or per-IP cap, PROXY header rejected). */
   listenerStats?: () => Readonly<
@@ -178,6 +180,26 @@ export function createMetrics() {
       collect() {
         const n = sources.bans?.();
         if (n !== undefined) this.set(n);
+      },
+    }),
+    stateRemoteConnected: new Gauge({
+      name: 'rempart_state_remote_connected',
+      help: '1 while the remote state backend (Redis) answers; 0 while the gateway counts on local state.',
+      registers: r,
+      collect() {
+        const s = sources.stateRemote?.();
+        if (s !== undefined) this.set(s.connected ? 1 : 0);
+      },
+    }),
+    stateRemoteFallbacks: new Counter({
+      name: 'rempart_state_remote_fallbacks_total',
+      help: 'Switches from the remote state backend to local state (Redis unreachable, failing or too slow).',
+      registers: r,
+      collect() {
+        const s = sources.stateRemote?.();
+        if (s === undefined) return;
+        this.reset();
+        this.inc(s.fallbacks);
       },
     }),
     bansAdded: new Counter({

@@ -37,8 +37,17 @@ export interface TableSizes {
   readonly [table: string]: { readonly size: number; readonly capacity: number; readonly evictions: number };
 }
 
+/** A remote backend's link: while disconnected it answers from local tables. */
+export interface StoreRemote {
+  connected(): boolean;
+  /** Times the store switched to its local fallback (including an unreachable backend at start). */
+  readonly fallbacks: number;
+}
+
 export interface Store {
   readonly kind: 'memory' | 'redis';
+  /** Present on remote backends only. */
+  readonly remote?: StoreRemote;
   /** GCRA: consume `cost` from the bucket at `key`; a refusal writes nothing. */
   consumeRate(key: string, now: number, cost: number, p: GcraParams): RateResult | Promise<RateResult>;
   /**
