@@ -88,10 +88,10 @@ ${extra}`,
   return file;
 }
 
-async function startRempart(file: string): Promise<{ proc: Proc; port: number }> {
+async function startRempart(file: string): Promise<{ proc: Proc; port: number; admin: string }> {
   const proc = await startProc(node, [join(here, '../bin/rempart.js'), 'serve', '--config', file]);
   const listeners = proc.ready.listeners as { port: number }[];
-  return { proc, port: listeners[0].port };
+  return { proc, port: listeners[0].port, admin: (proc.ready.admin as { url: string }).url };
 }
 
 async function main() {
@@ -124,6 +124,23 @@ async function main() {
     procs.push(limited.proc);
     await measure('reject-429', 'rempart', `http://127.0.0.1:${limited.port}/`, limited.proc);
     await limited.proc.stop();
+    // The same refusal with the cluster backend: one Redis round trip (Lua GCRA) per request.
+    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const shared = await startRempart(
+      rempartConfig(
+        originPort,
+        `rate_limits:\n  - name: per-ip\n    key: [ip]\n    rate: 1\n    burst: 0\nstate:\n  backend: redis\n  redis_url: ${redisUrl}\n  key_prefix: "rempart-bench:${process.pid}:"\n`,
+      ),
+    );
+    procs.push(shared.proc);
+    const remote = await fetch(`${shared.admin}/metrics`, {
+      headers: { authorization: 'Bearer bench-token-0123456789abcdef' },
+    })
+      .then((r) => r.text())
+      .then((t) => /^rempart_state_remote_connected 1$/m.test(t));
+    if (remote) await measure('reject-429', 'rempart+redis', `http://127.0.0.1:${shared.port}/`, shared.proc);
+    else say(`  Redis not reachable at ${redisUrl}: the redis row is skipped`);
+    await shared.proc.stop();
 
     say(`memory: ${sprayKeys} distinct client keys through the rate-limit tables`);
     const spray = await startRempart(
@@ -131,25 +148,31 @@ async function main() {
     );
     procs.push(spray.proc);
     const script = join(dir, 'spray.lua');
-    // Each request carries a new X-Forwarded-For from a trusted peer: one new rate-limit key per request.
+    // Each request carries a new X-Forwarded-For from a trusted peer: one new rate-limit key per request. The
+    // spray runs in rounds, each continuing the address sequence (SPRAY_FROM), until the count is reached:
+    // wrk runs for a fixed time, and the spray's rate is not known in advance. Bounded at 240 s in all.
     writeFileSync(
       script,
-      `local n = 0
+      `local n = tonumber(os.getenv("SPRAY_FROM") or "0")
 request = function()
   n = n + 1
-  local ip = string.format("10.%d.%d.%d", math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
+  local ip = string.format("%d.%d.%d.%d", 10 + math.floor(n / 16777216) % 64, math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
   return wrk.format("GET", "/", { ["X-Forwarded-For"] = ip })
 end
 `,
     );
-    const cleanRempart = rows.find((r) => r.target === 'rempart' && r.name === 'clean')?.rps ?? 5000;
-    const sprayS = Math.min(240, Math.ceil((sprayKeys * 1.1) / Math.max(1000, cleanRempart)));
     const pid = spray.proc.child.pid!;
     const before = rssMb(pid);
-    const r = await runWrk(`http://127.0.0.1:${spray.port}/`, { seconds: sprayS, connections, script });
+    let sent = 0;
+    const sprayEnd = Date.now() + 240_000;
+    while (sent < sprayKeys && Date.now() < sprayEnd) {
+      process.env.SPRAY_FROM = String(sent);
+      const round = await runWrk(`http://127.0.0.1:${spray.port}/`, { seconds: 15, connections, script });
+      sent += round.requests;
+    }
     const after = rssMb(pid);
     const memory = {
-      keys_sent: Math.min(r.requests, 16_777_216),
+      keys_sent: sent,
       rss_before_mb: Math.round(before.rss),
       rss_after_mb: Math.round(after.rss),
       max_rss_mb: Math.round(after.hwm),
@@ -164,14 +187,15 @@ end
       clean_rempart_vs_nginx: ratio(get('clean', 'rempart'), get('clean', 'nginx')),
       clean_rempart_vs_direct: ratio(get('clean', 'rempart'), get('clean', 'direct')),
       reject_rempart_vs_nginx: ratio(get('reject-429', 'rempart'), get('reject-429', 'nginx')),
+      reject_redis_vs_memory: ratio(get('reject-429', 'rempart+redis'), get('reject-429', 'rempart')),
     };
     const result = { seconds, connections, rows, ratios, memory };
     if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else {
-      process.stdout.write('\nname         target    req/s     p50 ms   p99 ms   cpu µs/req  non-2xx\n');
+      process.stdout.write('\nname         target         req/s     p50 ms   p99 ms   cpu µs/req  non-2xx\n');
       for (const x of rows) {
         process.stdout.write(
-          `${x.name.padEnd(12)} ${x.target.padEnd(8)} ${String(x.rps).padStart(8)} ${x.p50_ms.toFixed(2).padStart(9)} ${x.p99_ms
+          `${x.name.padEnd(12)} ${x.target.padEnd(13)} ${String(x.rps).padStart(8)} ${x.p50_ms.toFixed(2).padStart(9)} ${x.p99_ms
             .toFixed(2)
             .padStart(8)} ${String(x.cpu_us_per_req ?? '-').padStart(11)} ${String(x.non2xx).padStart(8)}\n`,
         );

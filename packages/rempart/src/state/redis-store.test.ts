@@ -117,6 +117,27 @@ describe('redis store', { skip }, () => {
     await until('unban on the late gateway', () => z.banned('203.0.113.9', Date.now()) === undefined);
   });
 
+  it('shares a mode pin with the other gateways and with one started later', async () => {
+    const shared = prefix();
+    const x = await open({ prefix: shared });
+    const y = await open({ prefix: shared });
+    const seenX: (string | null)[] = [];
+    const seenY: (string | null)[] = [];
+    x.remote.onPin((m) => seenX.push(m));
+    y.remote.onPin((m) => seenY.push(m));
+    await x.remote.sharePin('under-attack');
+    await until('pin on the other gateway', () => seenY.length === 1);
+    assert.deepEqual(seenY, ['under-attack']);
+    const late = await open({ prefix: shared });
+    const seenLate: (string | null)[] = [];
+    late.remote.onPin((m) => seenLate.push(m));
+    assert.deepEqual(seenLate, ['under-attack'], 'a pin already set is handed over at once');
+    await y.remote.sharePin(null);
+    await until('release on the first gateway', () => seenX.length === 1);
+    assert.deepEqual(seenX, [null], 'a gateway is not told of its own pin');
+    await until('release on the late gateway', () => seenLate.length === 2);
+  });
+
   it('starts on local state when Redis is unreachable, switches to Redis when it appears, and writes the bans made meanwhile', async () => {
     const r = await relay();
     r.cut();

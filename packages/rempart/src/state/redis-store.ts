@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import { createMemoryStore } from './memory-store.ts';
 import { BAN, DISTINCT, EVENTS, GCRA, type Script, SWEEP, UNBAN } from './redis-scripts.ts';
@@ -65,6 +66,19 @@ export async function createRedisStore(o: RedisStoreOptions): Promise<RedisStore
   const banHash = `${p}bans`;
   const banExpiry = `${p}bans:exp`;
   const channel = `${p}bans`;
+  const pinKey = `${p}mode:pin`;
+  const pinChannel = `${p}mode`;
+  // Tells this gateway's own announcements apart from the others' when they come back on the channel.
+  const self = randomBytes(8).toString('hex');
+  let pin: string | null = null;
+  // Pinned while Redis was away: written on return instead of read.
+  let pinPending = false;
+  let pinListener: ((mode: string | null) => void) | undefined;
+  const learnPin = (mode: string | null) => {
+    if (mode === pin) return;
+    pin = mode;
+    pinListener?.(mode);
+  };
 
   const socket = {
     connectTimeout: Math.max(timeoutMs, 1000),
@@ -85,7 +99,7 @@ export async function createRedisStore(o: RedisStoreOptions): Promise<RedisStore
   let lastError = '';
   let reconciling: Promise<void> | undefined;
   let probes = 0;
-  let subscribed = false;
+  let subscribed = 0;
   const pendingBans = new Map<string, BanEntry>();
   const pendingUnbans = new Set<string>();
 
@@ -147,6 +161,17 @@ export async function createRedisStore(o: RedisStoreOptions): Promise<RedisStore
     }
     // Lifted elsewhere while this gateway was away.
     for (const b of local.listBans(t)) if (!seen.has(b.target)) local.unban(b.target);
+    if (pinPending) await writePin(pin);
+    else learnPin(((await client.sendCommand(['GET', pinKey])) as string | null) ?? null);
+  }
+
+  async function writePin(mode: string | null): Promise<void> {
+    await client
+      .multi()
+      .addCommand(mode === null ? ['DEL', pinKey] : ['SET', pinKey, mode])
+      .addCommand(['PUBLISH', pinChannel, mode === null ? self : `${self} ${mode}`])
+      .exec();
+    pinPending = false;
   }
 
   function reconcile(): Promise<void> {
@@ -160,7 +185,7 @@ export async function createRedisStore(o: RedisStoreOptions): Promise<RedisStore
 
   async function probe(): Promise<void> {
     if (closed || reconciling !== undefined) return;
-    if (!client.isReady || !sub.isReady || !subscribed) {
+    if (!client.isReady || !sub.isReady || subscribed < 2) {
       switchTo(false, lastError || 'redis not connected');
       return;
     }
@@ -174,6 +199,12 @@ export async function createRedisStore(o: RedisStoreOptions): Promise<RedisStore
     if (++probes % SWEEP_EVERY_PROBES === 0) await run(SWEEP, [banHash, banExpiry], [String(now())]).catch(fail);
   }
 
+  // "<sender> <mode>" or "<sender>" alone for a release.
+  const onPinMessage = (msg: string) => {
+    const [from, mode] = msg.split(' ');
+    if (from !== self) learnPin(mode || null);
+  };
+
   const onMessage = (msg: string) => {
     if (msg.startsWith('+')) {
       const b = parseBan(msg.slice(1));
@@ -186,9 +217,13 @@ export async function createRedisStore(o: RedisStoreOptions): Promise<RedisStore
   // node-redis renews it after every reconnect.
   client.connect().catch(fail);
   sub.connect().catch(fail);
-  sub.subscribe(channel, onMessage).then(() => {
-    subscribed = true;
-  }, fail);
+  for (const [ch, fn] of [
+    [channel, onMessage],
+    [pinChannel, onPinMessage],
+  ] as const)
+    sub.subscribe(ch, fn).then(() => {
+      subscribed++;
+    }, fail);
   const deadline = Date.now() + socket.connectTimeout;
   while (!connected && Date.now() < deadline) {
     await probe();
@@ -203,6 +238,15 @@ export async function createRedisStore(o: RedisStoreOptions): Promise<RedisStore
 
   const remote: StoreRemote = {
     connected: () => connected,
+    async sharePin(mode) {
+      pin = mode;
+      pinPending = true;
+      if (connected) await writePin(mode).catch(fail);
+    },
+    onPin(fn) {
+      pinListener = fn;
+      if (pin !== null) fn(pin);
+    },
     get fallbacks() {
       return fallbacks;
     },

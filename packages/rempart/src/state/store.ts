@@ -42,6 +42,13 @@ export interface StoreRemote {
   connected(): boolean;
   /** Times the store switched to its local fallback (including an unreachable backend at start). */
   readonly fallbacks: number;
+  /** Shares an operator's mode pin with every gateway on this backend (null hands the mode back to detection). */
+  sharePin(mode: string | null): Promise<void>;
+  /**
+   * Called when another gateway pins or releases the mode, and when a pin already set is found (start, return
+   * after an outage). The value is remote input: the caller validates it.
+   */
+  onPin(fn: (mode: string | null) => void): void;
 }
 
 export interface Store {
