@@ -94,23 +94,24 @@ return f(p * (1 - (now - s) / w) + c)
 
 /**
  * Ban list: KEYS[1] hash target → JSON entry, KEYS[2] zset target by expiry; ARGV channel, target, json,
- * expiresAt. Written and announced in one step so no gateway misses a ban it could have seen.
+ * expiresAt, sender. Written and announced in one step so no gateway misses a ban it could have seen; the
+ * announcement names its sender, which already applied the ban and must not apply its own echo late.
  */
 export const BAN = script(
   'ban',
   `redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
-redis.call('PUBLISH', ARGV[1], '+' .. ARGV[3])
+redis.call('PUBLISH', ARGV[1], '+' .. ARGV[5] .. ' ' .. ARGV[3])
 return 1
 `,
 );
 
-/** KEYS[1] hash, KEYS[2] zset; ARGV channel, target → 1 when a ban was removed. */
+/** KEYS[1] hash, KEYS[2] zset; ARGV channel, target, sender → 1 when a ban was removed. */
 export const UNBAN = script(
   'unban',
   `local n = redis.call('HDEL', KEYS[1], ARGV[2])
 redis.call('ZREM', KEYS[2], ARGV[2])
-if n == 1 then redis.call('PUBLISH', ARGV[1], '-' .. ARGV[2]) end
+if n == 1 then redis.call('PUBLISH', ARGV[1], '-' .. ARGV[3] .. ' ' .. ARGV[2]) end
 return n
 `,
 );

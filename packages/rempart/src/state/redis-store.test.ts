@@ -117,6 +117,20 @@ describe('redis store', { skip }, () => {
     await until('unban on the late gateway', () => z.banned('203.0.113.9', Date.now()) === undefined);
   });
 
+  it('a gateway never re-applies its own ban announcement after a later unban', async () => {
+    // The echo of a ban travels on the subscriber connection and can arrive after the unban that follows it.
+    const x = await open();
+    for (let i = 0; i < 40; i++) {
+      const now = Date.now();
+      const target = `203.0.113.${i}`;
+      await x.ban({ target, reason: 'test', rule: 'manual', createdAt: now, expiresAt: now + 60_000 });
+      assert.equal(await x.unban(target), true);
+      assert.equal(x.banned(target, Date.now()), undefined, `${target} banned again right after its unban`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(x.listBans(Date.now()), [], 'late echoes brought bans back');
+  });
+
   it('shares a mode pin with the other gateways and with one started later', async () => {
     const shared = prefix();
     const x = await open({ prefix: shared });

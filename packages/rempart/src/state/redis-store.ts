@@ -138,7 +138,7 @@ export async function createRedisStore(o: RedisStoreOptions): Promise<RedisStore
   }
 
   const writeBan = (b: BanEntry) =>
-    run(BAN, [banHash, banExpiry], [channel, b.target, JSON.stringify(b), String(b.expiresAt)]);
+    run(BAN, [banHash, banExpiry], [channel, b.target, JSON.stringify(b), String(b.expiresAt), self]);
 
   async function reconcileOnce(): Promise<void> {
     for (const b of [...pendingBans.values()]) {
@@ -146,7 +146,7 @@ export async function createRedisStore(o: RedisStoreOptions): Promise<RedisStore
       pendingBans.delete(b.target);
     }
     for (const t of [...pendingUnbans]) {
-      await run(UNBAN, [banHash, banExpiry], [channel, t]);
+      await run(UNBAN, [banHash, banExpiry], [channel, t, self]);
       pendingUnbans.delete(t);
     }
     await run(SWEEP, [banHash, banExpiry], [String(now())]);
@@ -205,11 +205,16 @@ export async function createRedisStore(o: RedisStoreOptions): Promise<RedisStore
     if (from !== self) learnPin(mode || null);
   };
 
+  // "+<sender> <entry json>" or "-<sender> <target>". A gateway's own echo is skipped: it applied the change
+  // already, and the echo can arrive after a later change (ban then unban would briefly re-ban).
   const onMessage = (msg: string) => {
+    const space = msg.indexOf(' ');
+    if (space < 0 || msg.slice(1, space) === self) return;
+    const body = msg.slice(space + 1);
     if (msg.startsWith('+')) {
-      const b = parseBan(msg.slice(1));
+      const b = parseBan(body);
       if (b !== undefined) local.ban(b);
-    } else if (msg.startsWith('-')) local.unban(msg.slice(1));
+    } else if (msg.startsWith('-')) local.unban(body);
   };
 
   // Start: wait up to one connect timeout; an unreachable Redis starts the gateway on local state instead, and
@@ -310,7 +315,7 @@ export async function createRedisStore(o: RedisStoreOptions): Promise<RedisStore
         return had;
       }
       try {
-        return (await run(UNBAN, [banHash, banExpiry], [channel, target])) === 1 || had;
+        return (await run(UNBAN, [banHash, banExpiry], [channel, target, self])) === 1 || had;
       } catch (e) {
         fail(e);
         pendingUnbans.add(target);
