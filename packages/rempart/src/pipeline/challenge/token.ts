@@ -1,4 +1,5 @@
-import { createHash, createHmac, createSecretKey, type KeyObject, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHash, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { HmacSha256 } from './hmac-sha256.ts';
 
 // Compact signed tokens: 22 bytes of fields + 16 bytes of truncated HMAC-SHA-256, as 51 base64url chars.
 // The MAC also covers the client prefix and User-Agent, so a token copied to another network or browser fails
@@ -47,7 +48,7 @@ export type VerifyResult = Token | VerifyFailure;
 
 interface Key {
   readonly id: number;
-  readonly key: KeyObject;
+  readonly mac: HmacSha256;
 }
 
 export interface Signer {
@@ -72,12 +73,11 @@ export function fillRandom(target: Buffer, offset: number, n: number): void {
 }
 
 function makeKey(secret: string | Buffer): Key {
-  return { id: createHash('sha256').update(secret).digest()[0], key: createSecretKey(Buffer.from(secret)) };
+  return { id: createHash('sha256').update(secret).digest()[0], mac: new HmacSha256(Buffer.from(secret)) };
 }
 
-function mac(k: Key, fields: Buffer, b: Binding): Buffer {
-  return createHmac('sha256', k.key).update(fields).update(b.prefix).update('\n').update(b.userAgent).digest();
-}
+// The MAC a verification expects, computed here and compared in constant time.
+const expected = Buffer.alloc(MAC_LEN);
 
 export function createSigner(current: string | Buffer, previous?: string | Buffer): Signer {
   const cur = makeKey(current);
@@ -91,7 +91,7 @@ export function createSigner(current: string | Buffer, previous?: string | Buffe
       buf.writeUInt32BE(aux >>> 0, 6);
       buf.writeUInt32BE(nbf >>> 0, 10);
       fillRandom(buf, 14, 8);
-      mac(cur, buf.subarray(0, FIELDS), b).copy(buf, FIELDS, 0, MAC_LEN);
+      cur.mac.macInto(buf, FIELDS, b.prefix, b.userAgent, buf, FIELDS, MAC_LEN);
       return buf.toString('base64url');
     },
     verify(token, kind, b, nowS) {
@@ -99,14 +99,14 @@ export function createSigner(current: string | Buffer, previous?: string | Buffe
       const buf = Buffer.from(token, 'base64url');
       if (buf.length !== RAW_LEN) return 'malformed';
       if (buf[0] !== kind) return 'kind';
-      const fields = buf.subarray(0, FIELDS);
       const given = buf.subarray(FIELDS);
       let ok = false;
       let known = false;
       for (let i = 0; i < keys.length && !ok; i++) {
         if (keys[i].id !== buf[1]) continue;
         known = true;
-        ok = timingSafeEqual(mac(keys[i], fields, b).subarray(0, MAC_LEN), given);
+        keys[i].mac.macInto(buf, FIELDS, b.prefix, b.userAgent, expected, 0, MAC_LEN);
+        ok = timingSafeEqual(expected, given);
       }
       if (!known) return 'key';
       if (!ok) return 'mac';
