@@ -71,7 +71,8 @@ function compress(h: Int32Array, data: Uint8Array, off: number): void {
 // Shared scratch: the gateway signs on one thread, one token at a time. Grows to the longest message seen.
 let msg = Buffer.alloc(1024);
 const state = new Int32Array(8);
-const outer = Buffer.alloc(64);
+/** The inner hash as bytes, followed by the outer hash's padding. */
+const innerDigest = Buffer.alloc(64);
 
 export class HmacSha256 {
   private readonly inner = new Int32Array(8);
@@ -107,13 +108,13 @@ export class HmacSha256 {
     finish(state, msg, n, 64);
     for (let i = 0; i < 8; i++) {
       const w = state[i];
-      outer[i * 4] = w >>> 24;
-      outer[i * 4 + 1] = w >>> 16;
-      outer[i * 4 + 2] = w >>> 8;
-      outer[i * 4 + 3] = w;
+      innerDigest[i * 4] = w >>> 24;
+      innerDigest[i * 4 + 1] = w >>> 16;
+      innerDigest[i * 4 + 2] = w >>> 8;
+      innerDigest[i * 4 + 3] = w;
     }
     state.set(this.outer);
-    finish(state, outer, 32, 64);
+    finish(state, innerDigest, 32, 64);
     for (let i = 0; i < outLen; i++) out[outOff + i] = state[i >> 2] >>> (24 - 8 * (i & 3));
   }
 }
