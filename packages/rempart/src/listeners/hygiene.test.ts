@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
+import tls from 'node:tls';
 import { CidrSet } from '../core/ip-prefix.ts';
 import { DECISION_HEADER, writeError } from '../pipeline/respond.ts';
 import { checkRequest } from './hygiene.ts';
@@ -26,7 +27,7 @@ function gatewayLike(protocol: 'http' | 'https'): PublicListener {
   });
 }
 
-describe('hygiene corpus over a real socket (Node 24 parser + checkRequest)', () => {
+describe('hygiene corpus over a real socket (the cleartext parser + checkRequest)', () => {
   const gw = gatewayLike('http');
   let port = 0;
   before(async () => {
@@ -57,6 +58,45 @@ describe('hygiene corpus over a real socket (Node 24 parser + checkRequest)', ()
     ]);
     assert.equal(r.text.match(/HTTP\/1\.1 200/g)?.length, 4, r.text);
   });
+});
+
+/** One exchange over TLS (HTTP/1.1 by ALPN): the bytes as given, the reply as text. */
+function tlsExchange(port: number, raw: string): Promise<{ status: number | undefined; closed: boolean }> {
+  return new Promise((resolve) => {
+    const t = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+    let text = '';
+    let done = false;
+    const finish = (closed: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      t.destroy();
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
+      resolve({ status: m ? Number(m[1]) : undefined, closed });
+    };
+    const timer = setTimeout(() => finish(false), 5_000);
+    t.on('data', (d) => (text += d.toString('latin1')));
+    t.on('close', () => finish(true));
+    t.on('error', () => finish(true));
+    t.once('secureConnect', () => t.write(Buffer.from(raw, 'latin1')));
+  });
+}
+
+describe("hygiene corpus over HTTP/1.1 on TLS (Node's parser + checkRequest): the same answers", () => {
+  const gw = gatewayLike('https');
+  let port = 0;
+  before(async () => {
+    port = (await gw.listen()).port;
+  });
+  after(() => gw.close(0));
+  for (const c of CORPUS) {
+    // A TLS ClientHello inside TLS is just bytes of a bad request line; the cleartext case is what matters.
+    it(`${c.name} → ${c.status}, connection closed`, async () => {
+      const r = await tlsExchange(port, c.raw);
+      assert.equal(r.status, c.status);
+      assert.equal(r.closed, true);
+    });
+  }
 });
 
 describe('hygiene over HTTP/2', () => {

@@ -3,6 +3,7 @@ import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { LimitsConfig } from '../config/schema.ts';
 import { newDecisionId } from '../core/decision-id.ts';
+import type { H1Request } from '../http1/request.ts';
 import { rawErrorResponse } from '../pipeline/respond.ts';
 
 // Request hygiene: what Node's parser (llhttp, strict mode) lets through but a gateway in front of an
@@ -34,7 +35,7 @@ export const PROBLEMS = {
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 
-type AnyRequest = IncomingMessage | Http2ServerRequest;
+type AnyRequest = IncomingMessage | Http2ServerRequest | H1Request;
 type HygieneLimits = Pick<LimitsConfig, 'max_url_bytes' | 'max_headers'>;
 
 /** HTTP/2 compatibility request (by shape: an HTTP/1 request line may claim version 2.0). */
@@ -64,13 +65,13 @@ function sameHost(a: string, b: string): boolean {
   return a.length === b.length && a.toLowerCase() === b.toLowerCase();
 }
 
-/** Checks one request against the hygiene rules; undefined when clean. Cheap: one pass over raw headers. */
-export function checkRequest(req: AnyRequest, limits: HygieneLimits): HygieneProblem | undefined {
-  const url = req.url ?? '';
-  if (url.length > limits.max_url_bytes) return PROBLEMS.urlTooLong;
+/**
+ * Header framing checks for requests parsed by Node (HTTP/2, HTTP/1.1 over TLS): one pass over raw headers.
+ * The cleartext engine's parser (http1/request-head.ts) refuses all of these itself, except a Transfer-Encoding
+ * other than chunked, which it marks on the request.
+ */
+function checkRawHeaders(req: AnyRequest, h2: boolean, limits: HygieneLimits): HygieneProblem | undefined {
   const raw = req.rawHeaders;
-  const h2 = isH2Request(req);
-  if (!h2 && req.httpVersionMajor !== 1) return PROBLEMS.version;
   // HTTP/2 pseudo-headers (:method, :path…) appear in rawHeaders but are not headers the client chose.
   let count = raw.length >> 1;
   if (h2) for (let i = 0; i < raw.length; i += 2) if (raw[i].charCodeAt(0) === 58) count--;
@@ -94,6 +95,28 @@ export function checkRequest(req: AnyRequest, limits: HygieneLimits): HygienePro
   }
   if (clCount > 1) return PROBLEMS.duplicateCl;
   if (clCount === 1 && hasTe) return PROBLEMS.clAndTe;
+  return undefined;
+}
+
+function isOwnEngine(req: AnyRequest): req is H1Request {
+  return (req as H1Request).headerCount !== undefined;
+}
+
+/** Checks one request against the hygiene rules; undefined when clean. */
+export function checkRequest(req: AnyRequest, limits: HygieneLimits): HygieneProblem | undefined {
+  const url = req.url ?? '';
+  if (url.length > limits.max_url_bytes) return PROBLEMS.urlTooLong;
+  const h2 = isH2Request(req);
+  if (!h2 && req.httpVersionMajor !== 1) return PROBLEMS.version;
+  const method = req.method ?? '';
+  if (isOwnEngine(req)) {
+    if (req.headerCount > limits.max_headers) return PROBLEMS.tooManyHeaders;
+    if (!METHODS.has(method)) return method === 'CONNECT' ? PROBLEMS.connect : PROBLEMS.method;
+    if (req.unframedBody) return PROBLEMS.te;
+  } else {
+    const p = checkRawHeaders(req, h2, limits);
+    if (p !== undefined) return p;
+  }
 
   if (h2) return undefined; // :path is always origin-form; :authority was checked by nghttp2.
   // Checked here rather than by Node's requireHostHeader so the answer carries our body and decision id.

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { LimitsConfig } from '../config/schema.ts';
+import type { H1Request } from '../http1/request.ts';
 import { isH2Request } from './hygiene.ts';
 
 // Slow-attack timers. Slow headers are Node's own headersTimeout (checked every connectionsCheckingInterval,
@@ -22,7 +23,7 @@ export interface BodyGuard {
   stop(): void;
 }
 
-type AnyRequest = IncomingMessage | Http2ServerRequest;
+type AnyRequest = IncomingMessage | Http2ServerRequest | H1Request;
 
 const NO_BODY: BodyGuard = Object.freeze({ violation: undefined, stop() {} });
 const TOO_LARGE: BodyGuard = Object.freeze({ violation: 413 as const, stop() {} });

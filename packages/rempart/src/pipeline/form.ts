@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
+import type { H1Request } from '../http1/request.ts';
 
 // Form fields for rules that key on them (form:username for "distinct usernames tried per prefix"). Only
 // routes whose rules read a form field buffer their bodies, and only up to a small cap (the body guard
@@ -49,7 +50,10 @@ export function parseFormFields(contentType: string, body: Buffer): Record<strin
  * Reads the whole body (at most maxBytes; the body guard enforces the cap and the minimum rate) and parses its
  * fields. Undefined when the client went away or the body broke: someone else has answered or will.
  */
-export function readForm(req: IncomingMessage | Http2ServerRequest, maxBytes: number): Promise<ReadForm | undefined> {
+export function readForm(
+  req: IncomingMessage | Http2ServerRequest | H1Request,
+  maxBytes: number,
+): Promise<ReadForm | undefined> {
   return new Promise((resolve) => {
     const parts: Buffer[] = [];
     let size = 0;

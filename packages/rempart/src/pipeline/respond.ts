@@ -1,11 +1,13 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
+import type { H1Response } from '../http1/response.ts';
 import type { RequestCtx, Verdict } from './types.ts';
 
 // The only writer of gateway-made responses: verdict → status, headers, a short bilingual body and the
 // decision id. Bodies are prebuilt per status so the reject path does no formatting beyond the id.
 
-export type AnyResponse = ServerResponse | Http2ServerResponse;
+/** A response of any listener: Node's HTTP/2 (and HTTP/1.1 over TLS) compat objects, or the cleartext engine's. */
+export type AnyResponse = ServerResponse | Http2ServerResponse | H1Response;
 
 export const DECISION_HEADER = 'x-rempart-decision';
 

@@ -4,6 +4,7 @@ import type { Http2ServerRequest } from 'node:http2';
 import type { Clock } from '../../core/clock.ts';
 import { readCookie } from '../../core/cookie.ts';
 import { clientPrefix } from '../../core/ip-prefix.ts';
+import type { H1Request } from '../../http1/request.ts';
 import { identityStage } from '../identity/stage.ts';
 import { type AnyResponse, type ChallengeRenderer, DECISION_HEADER, writeError } from '../respond.ts';
 import type { Deps, RequestCtx, Stage, Verdict } from '../types.ts';
@@ -34,7 +35,7 @@ import { VisitorPass } from './visitor-pass.ts';
 export const PROOF_HEADER = 'rempart-proof';
 export const CLEARANCE_HEADER = 'rempart-clearance';
 
-type AnyRequest = IncomingMessage | Http2ServerRequest;
+type AnyRequest = IncomingMessage | Http2ServerRequest | H1Request;
 
 export interface ChallengeModule {
   readonly stage: Stage;
