@@ -14,6 +14,28 @@ test('recordRequest counts by verdict, class and status and observes latency', a
   assert.match(text, /rempart_http_request_duration_seconds_bucket\{le="0.25",verdict="pass",class="critical"\} 1/);
 });
 
+test('recordRule counts matched rules by kind and dry-run; direct inc() calls still add up', async () => {
+  const m = createMetrics();
+  for (let i = 0; i < 3; i++) m.recordRule('ratelimit/per-ip', 'limit', false);
+  m.recordRule('ratelimit/per-ip', 'limit', true);
+  m.recordRule('access/allow-token:ops', 'pass', false);
+  m.decisions.inc({ rule: 'ratelimit/per-ip', kind: 'limit', dry_run: 'false' });
+  m.requests.inc({ verdict: 'block', class: 'critical', status: '403' });
+  m.recordRequest('block', 'critical', 403, 0.001);
+  let text = await m.expose();
+  assert.match(text, /rempart_decisions_total\{rule="ratelimit\/per-ip",kind="limit",dry_run="false"\} 4/);
+  assert.match(text, /rempart_decisions_total\{rule="ratelimit\/per-ip",kind="limit",dry_run="true"\} 1/);
+  assert.match(text, /rempart_decisions_total\{rule="access\/allow-token:ops",kind="pass",dry_run="false"\} 1/);
+  assert.match(text, /rempart_http_requests_total\{verdict="block",class="critical",status="403"\} 2/);
+  m.recordRule('ratelimit/per-ip', 'limit', false);
+  text = await m.expose();
+  assert.match(
+    text,
+    /rempart_decisions_total\{rule="ratelimit\/per-ip",kind="limit",dry_run="false"\} 5/,
+    'scrapes add only what is new',
+  );
+});
+
 test('live gauges are read from the bound sources at scrape time', async () => {
   const m = createMetrics();
   let limit = 10;

@@ -1,11 +1,14 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { AdmissionState } from '../pipeline/admission/controller.ts';
-import { type DetectSnapshot, ROUTE_CLASSES, type RouteClass, type Verdict } from '../pipeline/types.ts';
+import type { DetectSnapshot } from '../pipeline/types.ts';
 import type { TableSizes } from '../state/store.ts';
+import { CellHistogram } from './cell-histogram.ts';
+import { LATENCY_CELLS, newRequestTally, newRuleTally, requestRecorder, ruleRecorder } from './request-recorders.ts';
 
 // Every metric of the gateway, in one table, on its own Registry. Names: rempart_<area>_<thing>_<unit>.
-// Hot-path code keeps children made once with `.labels(...)` (e.g. per route class) rather than passing
-// label objects per request. Gauges about live state are read at scrape time from the sources bound below.
+// The per-request metrics (requests, their latency, matched rules) are counted in typed arrays by
+// recordRequest/recordRule and handed to prom-client at scrape time: no label hashing per request. Gauges
+// about live state are read at scrape time from the sources bound below.
 
 /** Live sources read at scrape time; each is optional so a part can be wired before the others exist. */
 export interface MetricSources {
@@ -28,12 +31,15 @@ export interface MetricSources {
 
 const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const MODES = ['normal', 'elevated', 'under-attack'] as const;
-const VERDICTS = ['pass', 'challenge', 'limit', 'block'] as const;
 
 export function createMetrics() {
   const registry = new Registry();
   let sources: MetricSources = {};
   const r = [registry];
+
+  // Counted per request in tallies (no label hashing), added to the counters when they are scraped.
+  const requestTally = newRequestTally();
+  const ruleTally = newRuleTally();
 
   const m = {
     registry,
@@ -42,19 +48,24 @@ export function createMetrics() {
       help: 'Requests answered, by verdict (pass, challenge, limit, block), route class and status.',
       labelNames: ['verdict', 'class', 'status'] as const,
       registers: r,
+      collect() {
+        requestTally.flush(this);
+      },
     }),
-    requestDuration: new Histogram({
+    requestDuration: new CellHistogram({
       name: 'rempart_http_request_duration_seconds',
       help: 'Time from accept to the last byte of the response, by verdict and route class.',
-      labelNames: ['verdict', 'class'] as const,
       buckets: LATENCY_BUCKETS_S,
-      registers: r,
-    }),
+      cells: LATENCY_CELLS,
+    }).registerOn(registry),
     decisions: new Counter({
       name: 'rempart_decisions_total',
       help: 'Rules that matched, by rule id and verdict kind; dry_run="true" when the rule only observed.',
       labelNames: ['rule', 'kind', 'dry_run'] as const,
       registers: r,
+      collect() {
+        ruleTally.flush(this);
+      },
     }),
     connectionsRefused: new Counter({
       name: 'rempart_listener_connections_refused_total',
@@ -285,36 +296,10 @@ export function createMetrics() {
     },
   };
   collectDefaultMetrics({ register: registry, prefix: 'rempart_' });
-  return { ...m, recordRequest: requestRecorder(m.requests, m.requestDuration) };
-}
-
-type RequestChildren = {
-  readonly duration: ReturnType<Histogram<'verdict' | 'class'>['labels']>;
-  readonly byStatus: Map<number, ReturnType<Counter<'verdict' | 'class' | 'status'>['labels']>>;
-};
-
-/**
- * The per-request call: children per verdict × class × status are made once and reused, so the hot path
- * does no label hashing. Statuses are few (a dozen), so the map stays small.
- */
-function requestRecorder(
-  requests: Counter<'verdict' | 'class' | 'status'>,
-  duration: Histogram<'verdict' | 'class'>,
-): (verdict: Verdict['kind'], cls: RouteClass | 'none', status: number, seconds: number) => void {
-  const table = new Map<string, RequestChildren>();
-  for (const verdict of VERDICTS)
-    for (const cls of [...ROUTE_CLASSES, 'none'] as const)
-      table.set(verdict + cls, { duration: duration.labels({ verdict, class: cls }), byStatus: new Map() });
-  return (verdict, cls, status, seconds) => {
-    const c = table.get(verdict + cls);
-    if (c === undefined) return;
-    let counter = c.byStatus.get(status);
-    if (counter === undefined) {
-      counter = requests.labels({ verdict, class: cls, status: String(status) });
-      c.byStatus.set(status, counter);
-    }
-    counter.inc();
-    c.duration.observe(seconds);
+  return {
+    ...m,
+    recordRequest: requestRecorder(m.requests, requestTally, m.requestDuration),
+    recordRule: ruleRecorder(m.decisions, ruleTally),
   };
 }
 
