@@ -1,11 +1,11 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Clock } from '../core/clock.ts';
-import type { DetectSnapshot, Mode } from '../pipeline/types.ts';
+import type { DetectSnapshot, Mode, RequestCtx, Verdict } from '../pipeline/types.ts';
 import type { GcraParams } from '../state/store.ts';
 import type { DetectConfig, ModePolicyConfig } from './config.ts';
 import { TickCounters, type TickSummary } from './counters.ts';
 import { Ewma } from './ewma.ts';
-import type { ObserveFacts } from './facts.ts';
+import { emptyFacts, fillFacts, type ObserveFacts } from './facts.ts';
 import { FormFlow } from './flow.ts';
 import { decideMode, type Level, type ModeState } from './mode.ts';
 import { pathTemplate } from './path-template.ts';
@@ -57,7 +57,10 @@ export interface DetectorOptions {
 }
 
 export interface Detector {
+  /** Once per finished request; reads f during the call only (callers may reuse it). */
   observe(f: ObserveFacts): void;
+  /** observe() with the facts of a finished request, written into the detector's scratch facts. */
+  observeRequest(ctx: RequestCtx, verdict: Verdict['kind'], status: number, upstreamMs: number): void;
   tick(now?: number): DetectorSnapshot;
   readonly snapshot: DetectorSnapshot;
   /** Operator pin (admin API); undefined releases it. Applies at once. */
@@ -279,6 +282,8 @@ export function createDetector(cfg: DetectConfig, clock: Clock, opts: DetectorOp
     if (modeChannel.hasSubscribers) modeChannel.publish(t);
   }
 
+  const scratch = emptyFacts();
+
   const detector: Detector = {
     observe(f) {
       const template = f.template ?? pathTemplate(f.path, f.query);
@@ -288,6 +293,10 @@ export function createDetector(cfg: DetectConfig, clock: Clock, opts: DetectorOp
         f.shapeKey ?? shapeKey(f.route, f.method, template, f.fingerprint, f.hasCookie, f.hasReferer),
         f.route,
       );
+    },
+
+    observeRequest(ctx, verdict, status, upstreamMs) {
+      detector.observe(fillFacts(scratch, ctx, verdict, status, upstreamMs));
     },
 
     tick(now = clock.now()) {

@@ -4,7 +4,8 @@ import { pathTemplate } from './path-template.ts';
 import { shapeKey } from './shape.ts';
 
 // What the server tells the detector about each finished request: plain values, no request object,
-// so observe() can be tested from a trace and never keeps a reference to a request.
+// so observe() can be tested from a trace and never keeps a reference to a request. The server's path fills
+// one scratch object per detector (Detector.observeRequest) rather than making one per request.
 
 export interface ObserveFacts {
   ip: string;
@@ -48,31 +49,63 @@ export function requestShape(ctx: RequestCtx): NonNullable<RequestCtx['detect']>
   return ctx.detect;
 }
 
-/** Facts for observe() from a finished request; the server calls it once per request, after the response. */
+/** Facts for observe() from a finished request, as a new object (tests, benches). */
 export function factsFromCtx(
   ctx: RequestCtx,
   verdict: Verdict['kind'],
   status: number,
   upstreamMs: number,
 ): ObserveFacts {
-  const d = requestShape(ctx);
-  const ua = ctx.headers['user-agent'];
+  return fillFacts(emptyFacts(), ctx, verdict, status, upstreamMs);
+}
+
+/** Facts with every field present (one shape), to be filled by fillFacts(). */
+export function emptyFacts(): ObserveFacts {
   return {
-    ip: ctx.client?.ip ?? ctx.peerIp,
-    prefix: ctx.client?.prefix ?? ctx.peerIp,
-    method: ctx.method,
-    path: ctx.path,
-    query: ctx.query,
-    route: ctx.route?.name ?? '-',
-    routeClass: ctx.routeClass ?? ctx.route?.routeClass ?? 'normal',
-    verdict,
-    status,
-    upstreamMs,
-    fingerprint: d.fingerprint,
-    hasCookie: ctx.headers.cookie !== undefined,
-    hasReferer: ctx.headers.referer !== undefined,
-    ua: ua ?? '',
-    template: d.template,
-    shapeKey: d.shapeKey,
+    ip: '',
+    prefix: '',
+    method: '',
+    path: '',
+    query: '',
+    route: '-',
+    routeClass: 'normal',
+    verdict: 'pass',
+    status: 0,
+    upstreamMs: -1,
+    fingerprint: '',
+    hasCookie: false,
+    hasReferer: false,
+    ua: '',
+    template: undefined,
+    shapeKey: undefined,
   };
+}
+
+/** Writes a finished request's facts into f (a scratch object reused across requests) and returns it. */
+export function fillFacts(
+  f: ObserveFacts,
+  ctx: RequestCtx,
+  verdict: Verdict['kind'],
+  status: number,
+  upstreamMs: number,
+): ObserveFacts {
+  const d = requestShape(ctx);
+  const headers = ctx.headers;
+  f.ip = ctx.client?.ip ?? ctx.peerIp;
+  f.prefix = ctx.client?.prefix ?? ctx.peerIp;
+  f.method = ctx.method;
+  f.path = ctx.path;
+  f.query = ctx.query;
+  f.route = ctx.route?.name ?? '-';
+  f.routeClass = ctx.routeClass ?? ctx.route?.routeClass ?? 'normal';
+  f.verdict = verdict;
+  f.status = status;
+  f.upstreamMs = upstreamMs;
+  f.fingerprint = d.fingerprint;
+  f.hasCookie = headers.cookie !== undefined;
+  f.hasReferer = headers.referer !== undefined;
+  f.ua = headers['user-agent'] ?? '';
+  f.template = d.template;
+  f.shapeKey = d.shapeKey;
+  return f;
 }
