@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Detector } from './detect/detector.ts';
-import { factsFromCtx } from './detect/facts.ts';
 import { checkRequest, isH2Request } from './listeners/hygiene.ts';
 import type { ConnInfo } from './listeners/public-listener.ts';
 import { type BodyGuard, guardBody } from './listeners/slow-guard.ts';
@@ -63,11 +62,9 @@ export function createRequestPath(p: RequestPathParts): RequestHandler {
   function account(ctx: RequestCtx, verdict: Verdict, status: number, upstreamMs: number): void {
     const seconds = (deps.clock.mono() - ctx.startedMono) / 1000;
     metrics.recordRequest(verdict.kind, ctx.routeClass ?? 'none', status, seconds);
-    for (const t of ctx.trace) {
-      if (t.rule === undefined) continue;
-      metrics.decisions.labels(t.rule, t.dryRun ?? t.kind, t.dryRun === undefined ? 'false' : 'true').inc();
-    }
-    if (worthRecording(ctx, verdict)) decisions.record(ctx, verdict, status, ctx.startedAt);
+    for (const t of ctx.trace)
+      if (t.rule !== undefined) metrics.recordRule(t.rule, t.dryRun ?? t.kind, t.dryRun !== undefined);
+    if (worthRecording(ctx, verdict)) decisions.record(ctx, verdict, status, seconds * 1000);
     if (log.accessEnabled)
       log.line(
         {
@@ -87,7 +84,7 @@ export function createRequestPath(p: RequestPathParts): RequestHandler {
       );
     // Requests refused before routing (hygiene) are not a traffic mix the detector should learn.
     if (p.detector !== undefined && ctx.route !== undefined)
-      p.detector.observe(factsFromCtx(ctx, verdict.kind, status, upstreamMs));
+      p.detector.observeRequest(ctx, verdict.kind, status, upstreamMs);
   }
 
   /** A gateway-made refusal (hygiene, body limits): answered, closed, accounted. */

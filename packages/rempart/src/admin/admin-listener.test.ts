@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { parseConfig } from '../config/load.ts';
 import { createManualClock } from '../core/clock.ts';
+import { newDecisionId } from '../core/decision-id.ts';
 import { DecisionRing } from '../obs/decisions.ts';
 import { createMetrics } from '../obs/metrics.ts';
 import { AdmissionRegistry } from '../pipeline/admission/registry.ts';
@@ -193,8 +194,10 @@ describe('admin API', () => {
   });
 
   test('GET /api/decisions/:id explains a decision: trace, rule ids, dry-run marks', async () => {
+    const id = newDecisionId();
     const ctx = {
-      id: 'abc123',
+      id,
+      startedAt: clock.now(),
       method: 'POST',
       path: '/login',
       peerIp: '127.0.0.5',
@@ -202,16 +205,17 @@ describe('admin API', () => {
       route: { name: 'login', routeClass: 'critical', upstream: 'poste' },
       routeClass: 'critical',
       trace: [
-        { stage: 'ratelimit', kind: 'pass', rule: 'login-per-ip', dryRun: 'limit', ms: 0.02 },
-        { stage: 'ban', kind: 'block', rule: 'ban/auto', ms: 0.01 },
+        { stage: 'ratelimit', kind: 'pass', rule: 'login-per-ip', dryRun: 'limit' },
+        { stage: 'ban', kind: 'block', rule: 'ban/auto' },
       ],
     } as unknown as RequestCtx;
-    decisions.record(ctx, { kind: 'block', rule: 'ban/auto', status: 403 }, 403, clock.now());
-    const r = await call('GET', '/api/decisions/abc123');
+    decisions.record(ctx, { kind: 'block', rule: 'ban/auto', status: 403 }, 403, 0.25);
+    const r = await call('GET', `/api/decisions/${id}`);
     assert.equal(r.status, 200);
     const b = r.json();
     assert.equal(b.rule, 'ban/auto');
     assert.equal(b.client.ip, '127.0.0.5');
+    assert.equal(b.ms, 0.25);
     assert.deepEqual(
       b.trace.map((t: { rule: string; mode: string }) => [t.rule, t.mode]),
       [

@@ -1,7 +1,8 @@
 import type { DecisionRecord } from '../obs/decisions.ts';
 
 // GET /api/decisions/:id — "why was I blocked?": the verdict, the rule that decided, and every stage's
-// line with its rule and dry-run mark, plus one bilingual sentence a support person can paste back.
+// line with its rule and dry-run mark, plus one bilingual sentence a support person can paste back. Stages
+// are not timed one by one (the walk reads no clock); `ms` is the whole request's, as in the access log.
 
 const WHAT: Readonly<Record<DecisionRecord['verdict'], readonly [fr: string, en: string]>> = {
   pass: ['La requête a été transmise au service', 'The request was passed to the service'],
@@ -24,6 +25,7 @@ export function explainDecision(r: DecisionRecord) {
     verdict: r.verdict,
     status: r.status,
     rule: r.rule,
+    ms: r.ms,
     explanation_fr: `${fr}${by}.`,
     explanation_en: `${en}${by}.`,
     trace: r.trace.map((t) => ({
@@ -33,7 +35,6 @@ export function explainDecision(r: DecisionRecord) {
       mode: t.dryRun === undefined ? 'enforce' : 'dry-run',
       would_have: t.dryRun ?? null,
       ...(t.detail === undefined ? {} : { detail: t.detail }),
-      ms: t.ms,
     })),
   };
 }

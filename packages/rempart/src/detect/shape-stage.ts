@@ -33,7 +33,7 @@ export function createShapeStage(detector: Detector, opts: ShapeStageOptions): S
       if (a === undefined || opts.isPriority(ctx)) return PASS;
       a.hits.n++;
       if (a.dryRun) {
-        ctx.trace.push({ stage: 'detect', kind: 'pass', rule: a.rule, dryRun: a.action, ms: 0 });
+        ctx.trace.push({ stage: 'detect', kind: 'pass', rule: a.rule, dryRun: a.action });
         return PASS;
       }
       switch (a.action) {

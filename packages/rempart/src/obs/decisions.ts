@@ -1,3 +1,4 @@
+import { fullTrace } from '../pipeline/run.ts';
 import type { RequestCtx, TraceLine, Verdict } from '../pipeline/types.ts';
 
 // Recent decisions for the explain API ("why was I blocked?"): a fixed ring of records plus an id → slot map.
@@ -9,8 +10,10 @@ const MAX_PATH = 256;
 
 export interface DecisionRecord {
   readonly id: string;
-  /** Wall-clock ms. */
+  /** Wall-clock ms at accept. */
   readonly at: number;
+  /** From accept to the end of the answer (the access log's ms). */
+  readonly ms: number;
   readonly ip: string;
   readonly prefix: string;
   readonly method: string;
@@ -50,10 +53,11 @@ export class DecisionRing {
     return this.#evictions;
   }
 
-  record(ctx: RequestCtx, verdict: Verdict, status: number, at: number): void {
+  record(ctx: RequestCtx, verdict: Verdict, status: number, ms: number): void {
     const rec: DecisionRecord = {
       id: ctx.id,
-      at,
+      at: ctx.startedAt,
+      ms,
       ip: ctx.client?.ip ?? ctx.peerIp,
       prefix: ctx.client?.prefix ?? '',
       method: ctx.method,
@@ -63,7 +67,7 @@ export class DecisionRing {
       verdict: verdict.kind,
       status,
       rule: verdict.kind === 'pass' ? null : verdict.rule,
-      trace: ctx.trace,
+      trace: fullTrace(ctx),
     };
     this.put(rec);
   }

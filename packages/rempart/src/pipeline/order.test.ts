@@ -8,7 +8,7 @@ import type { Store } from '../state/store.ts';
 import { newCtx } from './context.ts';
 import { CORE_ORDER } from './order.ts';
 import { matchRoute } from './route/compile.ts';
-import { runPipeline } from './run.ts';
+import { fullTrace, runPipeline } from './run.ts';
 import type { Deps, RequestCtx, Verdict } from './types.ts';
 
 // The core stages together, as the server runs them: Deps with a memory store and a policy compiled from a
@@ -237,8 +237,9 @@ for (const [label, wrap] of [
     it('trace: one line per stage on a pass', async () => {
       const { send } = setup({}, wrap);
       const { ctx } = await send('198.51.100.3');
+      assert.deepEqual(ctx.trace, [], 'no rule matched: nothing written');
       assert.deepEqual(
-        ctx.trace.map((t) => t.stage),
+        fullTrace(ctx).map((t) => t.stage),
         ['identity', 'access', 'ban', 'ratelimit'],
       );
     });

@@ -5,7 +5,7 @@ import { configSchema } from '../config/schema.ts';
 import { createManualClock } from '../core/clock.ts';
 import { createMemoryStore } from '../state/memory-store.ts';
 import { newCtx } from './context.ts';
-import { recordDryRun, runPipeline } from './run.ts';
+import { expandTrace, fullTrace, recordDryRun, runPipeline } from './run.ts';
 import { type Deps, PASS, type Stage, type Verdict } from './types.ts';
 
 const clock = createManualClock();
@@ -51,15 +51,19 @@ const dryRun = (name: string, calls: string[]): Stage => ({
 });
 
 describe('runPipeline', () => {
-  it('all synchronous: answers synchronously, one trace line per stage, with timings', () => {
+  it('all synchronous: answers synchronously; passes write no line and are implied by the walk', () => {
     const calls: string[] = [];
     const c = ctx();
-    const v = runPipeline(c, deps, [sync('a', PASS, calls, 2), sync('b', PASS, calls, 3)]);
+    const stages = [sync('a', PASS, calls, 2), sync('b', PASS, calls, 3)];
+    const v = runPipeline(c, deps, stages);
     assert.ok(!(v instanceof Promise));
     assert.equal(v.kind, 'pass');
-    assert.deepEqual(c.trace, [
-      { stage: 'a', kind: 'pass', ms: 2 },
-      { stage: 'b', kind: 'pass', ms: 3 },
+    assert.deepEqual(c.trace, []);
+    assert.equal(c.stages, stages);
+    assert.equal(c.stagesRun, 2);
+    assert.deepEqual(fullTrace(c), [
+      { stage: 'a', kind: 'pass' },
+      { stage: 'b', kind: 'pass' },
     ]);
   });
 
@@ -69,7 +73,11 @@ describe('runPipeline', () => {
     const v = runPipeline(c, deps, [sync('a', PASS, calls), sync('b', LIMIT, calls), sync('c', PASS, calls)]);
     assert.equal(v, LIMIT);
     assert.deepEqual(calls, ['a', 'b']);
-    assert.deepEqual(c.trace.at(-1), { stage: 'b', kind: 'limit', rule: 'x/limit', ms: 0 });
+    assert.deepEqual(c.trace, [{ stage: 'b', kind: 'limit', rule: 'x/limit', at: 1 }]);
+    assert.deepEqual(
+      fullTrace(c).map((t) => `${t.stage}:${t.kind}`),
+      ['a:pass', 'b:limit'],
+    );
   });
 
   it('a promise switches to async and the walk continues in order', async () => {
@@ -86,7 +94,7 @@ describe('runPipeline', () => {
     assert.equal(await v, LIMIT);
     assert.deepEqual(calls, ['a', 'b', 'c', 'd']);
     assert.deepEqual(
-      c.trace.map((t) => `${t.stage}:${t.kind}`),
+      fullTrace(c).map((t) => `${t.stage}:${t.kind}`),
       ['a:pass', 'b:pass', 'c:pass', 'd:limit'],
     );
   });
@@ -98,7 +106,7 @@ describe('runPipeline', () => {
     assert.equal((v as Verdict).kind, 'pass');
     assert.deepEqual(calls, ['a', 'b']);
     assert.deepEqual(
-      c.trace.map((t) => [t.stage, t.kind, t.rule, t.dryRun]),
+      fullTrace(c).map((t) => [t.stage, t.kind, t.rule, t.dryRun]),
       [
         ['a', 'pass', 'a/would', 'block'],
         ['a', 'pass', 'a/would-too', 'limit'],
@@ -110,5 +118,30 @@ describe('runPipeline', () => {
   it('a rejecting stage rejects the walk (the server answers 500)', async () => {
     const bad: Stage = { name: 'bad', run: () => Promise.reject(new Error('boom')) };
     await assert.rejects(async () => runPipeline(ctx(), deps, [bad]), /boom/);
+  });
+});
+
+describe('expandTrace', () => {
+  const names = ['identity', 'access', 'ban', 'ratelimit', 'challenge'];
+  const at = (stage: string, i: number, rule: string) => ({
+    stage,
+    kind: 'pass' as const,
+    rule,
+    dryRun: 'block' as const,
+    at: i,
+  });
+  it("lines in their stage's place, passes around them, lines from outside the walk last", () => {
+    const lines = [at('ban', 3, 'ban/auto'), { stage: 'ratelimit', kind: 'limit' as const, rule: 'r', at: 3 }];
+    assert.deepEqual(
+      expandTrace(names, 4, [...lines, { stage: 'hygiene', kind: 'block', rule: 'limits/body-too-slow' }]).map(
+        (t) => `${t.stage}:${t.kind}`,
+      ),
+      ['identity:pass', 'access:pass', 'ban:pass', 'ban:pass', 'ratelimit:limit', 'hygiene:block'],
+    );
+  });
+  it('no walk (refused before the pipeline): the lines alone', () => {
+    assert.deepEqual(expandTrace([], 0, [{ stage: 'hygiene', kind: 'block', rule: 'hygiene/x' }]), [
+      { stage: 'hygiene', kind: 'block', rule: 'hygiene/x' },
+    ]);
   });
 });

@@ -1,38 +1,35 @@
-import { type Deps, PASS, type RequestCtx, type Stage, type Verdict } from './types.ts';
+import { type Deps, PASS, type RequestCtx, type Stage, type TraceLine, type Verdict } from './types.ts';
 
-// The pipeline walk: stages in order, one trace line each, stop at the first non-pass verdict. It stays
-// synchronous while every stage answers synchronously (the common case: memory state) and switches to an
-// async continuation at the first promise. A stage in dry-run records what it would have done with
-// recordDryRun() and returns pass; the walk then goes on.
+// The pipeline walk: stages in order, stop at the first non-pass verdict. It stays synchronous while every
+// stage answers synchronously (the common case: memory state) and switches to an async continuation at the
+// first promise. A stage in dry-run records what it would have done with recordDryRun() and returns pass; the
+// walk then goes on. The walk writes no line for a stage that passes silently and reads no clock: it keeps
+// the stage list and how far it went (ctx.stages, ctx.stagesRun), and fullTrace() spells the passes out when
+// someone asks (the explain API, tests).
 
 /** Called by a stage whose rule matched in dry-run: traced, never enforced. */
 export function recordDryRun(ctx: RequestCtx, stage: string, rule: string, would: Verdict['kind']): void {
-  ctx.trace.push({ stage, kind: 'pass', rule, dryRun: would, ms: 0 });
+  ctx.trace.push({ stage, kind: 'pass', rule, dryRun: would });
 }
 
-/** Appends the stage's trace line (unless it wrote its own dry-run lines on pass); true when the walk stops. */
-function record(ctx: RequestCtx, name: string, v: Verdict, mark: number, ms: number): boolean {
+/** Notes stage i's outcome: lines it wrote stand for it; a refusal adds the deciding line. True when the walk stops. */
+function settle(ctx: RequestCtx, i: number, name: string, v: Verdict, mark: number): boolean {
   const trace = ctx.trace;
-  if (v.kind === 'pass') {
-    if (trace.length === mark) trace.push({ stage: name, kind: 'pass', ms });
-    else for (let i = mark; i < trace.length; i++) trace[i].ms = ms;
-    return false;
-  }
-  trace.push({ stage: name, kind: v.kind, rule: v.rule, ms });
+  for (let j = mark; j < trace.length; j++) trace[j].at ??= i;
+  ctx.stagesRun = i + 1;
+  if (v.kind === 'pass') return false;
+  trace.push({ stage: name, kind: v.kind, rule: v.rule, at: i });
   return true;
 }
 
 export function runPipeline(ctx: RequestCtx, deps: Deps, stages: readonly Stage[]): Verdict | Promise<Verdict> {
-  const clock = deps.clock;
-  let t = clock.mono();
+  ctx.stages = stages;
   for (let i = 0; i < stages.length; i++) {
     const s = stages[i];
     const mark = ctx.trace.length;
     const v = s.run(ctx, deps);
-    if (v instanceof Promise) return finishAsync(ctx, deps, stages, i, mark, t, v);
-    const end = clock.mono();
-    if (record(ctx, s.name, v, mark, end - t)) return v;
-    t = end;
+    if (v instanceof Promise) return finishAsync(ctx, deps, stages, i, mark, v);
+    if (settle(ctx, i, s.name, v, mark)) return v;
   }
   return PASS;
 }
@@ -43,12 +40,9 @@ async function finishAsync(
   stages: readonly Stage[],
   from: number,
   firstMark: number,
-  firstStart: number,
   first: Promise<Verdict>,
 ): Promise<Verdict> {
-  const clock = deps.clock;
   let mark = firstMark;
-  let t = firstStart;
   let pending: Verdict | Promise<Verdict> = first;
   for (let i = from; i < stages.length; i++) {
     if (i > from) {
@@ -56,9 +50,29 @@ async function finishAsync(
       pending = stages[i].run(ctx, deps);
     }
     const v = await pending;
-    const end = clock.mono();
-    if (record(ctx, stages[i].name, v, mark, end - t)) return v;
-    t = end;
+    if (settle(ctx, i, stages[i].name, v, mark)) return v;
   }
   return PASS;
+}
+
+/**
+ * The whole trace in walk order: a pass line for each stage that ran without writing one, the lines written
+ * under each stage in its place, and lines written outside the walk (a body limit hit later) at the end.
+ */
+export function expandTrace(names: readonly string[], ran: number, lines: readonly TraceLine[]): TraceLine[] {
+  const out: TraceLine[] = [];
+  let next = 0;
+  for (const line of lines) {
+    const at = line.at === undefined || line.at >= ran ? ran : line.at;
+    while (next < at) out.push({ stage: names[next++], kind: 'pass' });
+    if (at < ran && at >= next) next = at + 1;
+    out.push(line);
+  }
+  while (next < ran) out.push({ stage: names[next++], kind: 'pass' });
+  return out;
+}
+
+/** The request's whole trace (see expandTrace). */
+export function fullTrace(ctx: Pick<RequestCtx, 'trace' | 'stages' | 'stagesRun'>): TraceLine[] {
+  return expandTrace(ctx.stages?.map((s) => s.name) ?? [], ctx.stagesRun ?? 0, ctx.trace);
 }

@@ -20,6 +20,11 @@ export const CLASS_PRIORITY: Readonly<Record<RouteClass, number>> = { critical: 
 
 export type Mode = 'normal' | 'elevated' | 'under-attack';
 
+/**
+ * What a request's trace keeps: lines only for rules that matched (the deciding verdict, dry-run marks,
+ * allow-list and state-error notes). Stages that passed without a word are implied by ctx.stages and
+ * ctx.stagesRun (run.ts fullTrace() spells them out), so a clean walk allocates no line at all.
+ */
 export interface TraceLine {
   stage: string;
   kind: Verdict['kind'];
@@ -28,7 +33,10 @@ export interface TraceLine {
   dryRun?: Verdict['kind'];
   /** A fact for the explain API that is no metric label (e.g. the client certificate's cn=…). */
   detail?: string;
-  ms: number;
+  /** Index in ctx.stages of the stage the line was written under (set by the walk); absent outside the walk. */
+  at?: number;
+  /** No longer measured (the walk reads no clock; the explain answer gives the request's ms); ignored. */
+  ms?: number;
 }
 
 /** One object per request, made at accept by newCtx(), dropped at the end. Each stage owns its fields. */
@@ -68,6 +76,10 @@ export interface RequestCtx {
   /** Small urlencoded/JSON body fields, buffered by the server on routes whose rules read form:X (route.needsForm). */
   form?: Record<string, string>;
   trace: TraceLine[];
+  /** The stage list the pipeline walked (set by runPipeline; replaced whole on reload, so it names the stages). */
+  stages?: readonly Stage[];
+  /** How many of ctx.stages ran; the last of them decided when the verdict is not pass. */
+  stagesRun?: number;
   /** Admission ticket: called exactly once, in finally. */
   release?: (how: 'done' | 'cancel') => void;
   /** Set by the server when the client closed before its response: admission drops it from its queue. */

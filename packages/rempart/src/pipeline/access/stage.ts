@@ -13,8 +13,8 @@ export const accessStage: Stage = {
       // Why, for the explain API, rempart_decisions_total and the access log (the CN is no metric label).
       ctx.trace.push(
         d.detail === undefined
-          ? { stage: 'access', kind: 'pass', rule: d.rule, ms: 0 }
-          : { stage: 'access', kind: 'pass', rule: d.rule, detail: d.detail, ms: 0 },
+          ? { stage: 'access', kind: 'pass', rule: d.rule }
+          : { stage: 'access', kind: 'pass', rule: d.rule, detail: d.detail },
       );
     }
     return d.verdict;

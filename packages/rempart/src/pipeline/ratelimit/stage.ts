@@ -52,7 +52,7 @@ async function finishAsync(
       a = await pending;
     } catch {
       // State unavailable: fail open for this rule (a shield that refuses everyone is the outage) and say so.
-      ctx.trace.push({ stage: STAGE, kind: 'pass', rule: `${rules[i].rule}:state-error`, ms: 0 });
+      ctx.trace.push({ stage: STAGE, kind: 'pass', rule: `${rules[i].rule}:state-error` });
       continue;
     }
     const v = conclude(rules[i], a, ctx, deps);
