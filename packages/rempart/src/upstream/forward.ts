@@ -8,9 +8,10 @@ import type { RequestCtx } from '../pipeline/types.ts';
 import { buildResponseHeaders, buildTrailers } from './response-headers.ts';
 import { errorCode, shouldRetry } from './retry.ts';
 
-// One proxied request: an undici dispatch handler that streams the origin's answer into the client response
-// with backpressure both ways, and settles exactly once with a ForwardResult. The gateway writes its own
-// 502/504 only while no header was sent; later failures cut the client stream, never a truncated "success".
+// One proxied request: a dispatch handler (undici's contract, served by h1-pool.ts) that streams the origin's
+// answer into the client response with backpressure both ways, and settles exactly once with a ForwardResult.
+// The gateway writes its own 502/504 only while no header was sent; later failures cut the client stream, never
+// a truncated "success".
 
 export type AnyRequest = IncomingMessage | Http2ServerRequest | H1Request;
 export type Outcome = 'ok' | 'upstream-error' | 'timeout' | 'client-aborted' | 'unhealthy';
@@ -40,7 +41,8 @@ export interface ForwardHooks {
 /** What a job needs from its upstream; implemented by upstreams.ts. */
 export interface JobHost {
   readonly name: string;
-  readonly dispatcher: Dispatcher;
+  /** Rempart's H1Pool in the gateway; any undici Dispatcher also fits. */
+  readonly dispatcher: Pick<Dispatcher, 'dispatch'>;
   readonly clock: Clock;
   readonly retries: number;
   /** Called once when the job settles; `dispatched` says whether it held an origin connection slot. */

@@ -59,11 +59,11 @@ describe('stalled origin stays bounded', () => {
       agent.destroy();
     }
     assert.ok(maxOpen <= 8, `origin saw ${maxOpen} concurrent sockets`);
-    assert.ok(peakQueued >= 100, `requests waited in the gateway queue, not in undici (peak ${peakQueued})`);
+    assert.ok(peakQueued >= 100, `requests waited in the gateway queue, not in the pool (peak ${peakQueued})`);
     const s = upstreams.stats()[0];
     assert.equal(s.inflight, 0);
     assert.equal(s.queued, 0);
-    assert.ok(s.pool.pending === 0, 'nothing left queued inside undici');
+    assert.ok(s.pool.pending === 0, 'nothing left queued inside the origin pool');
     globalThis.gc?.();
     const grownMb = (process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024;
     assert.ok(grownMb < 64, `heap grew by ${grownMb.toFixed(1)} MB`);

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { Client, Pool } from 'undici';
+import { Client } from 'undici';
 import type { UpstreamConfig } from '../config/schema.ts';
 import type { Clock } from '../core/clock.ts';
 import { CidrSet } from '../core/ip-prefix.ts';
@@ -15,6 +15,7 @@ import {
   type JobHost,
   type Outcome,
 } from './forward.ts';
+import { H1Pool } from './h1-pool.ts';
 import {
   admit,
   type HealthEvent,
@@ -29,9 +30,12 @@ import {
 } from './health.ts';
 import { buildRequestHeaders } from './request-headers.ts';
 
-// One bounded undici Pool per upstream. The gateway never lets undici queue: at most max_connections requests
-// are dispatched, the rest wait in our own FIFO with a deadline (headers_timeout_ms) and a length cap, so a
-// stalled origin costs a bounded number of sockets and queued requests, each answered 504 or 503 in time.
+// One bounded H1Pool (our HTTP/1.1 client, h1-pool.ts) per upstream. The gateway never lets the pool queue
+// forwards: at most max_connections requests are dispatched, the rest wait in our own FIFO with a deadline
+// (headers_timeout_ms) and a length cap, so a stalled origin costs a bounded number of sockets and queued
+// requests, each answered 504 or 503 in time. The micro-cache's buffered GETs share the pool (and may wait
+// in its own bounded queue). Health probes keep a separate undici Client: a few requests a second, and a
+// probe must not take, nor wait for, a connection the traffic needs.
 
 export interface UpstreamLog {
   info(obj: object, msg: string): void;
@@ -92,7 +96,7 @@ export interface Upstreams {
 class Upstream implements JobHost {
   readonly name: string;
   readonly cfg: UpstreamConfig;
-  readonly dispatcher: Pool;
+  readonly dispatcher: H1Pool;
   readonly clock: Clock;
   readonly retries: number;
   readonly origin: string;
@@ -123,12 +127,12 @@ class Upstream implements JobHost {
     const url = new URL(cfg.url);
     this.origin = url.origin;
     this.basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
-    this.dispatcher = new Pool(this.origin, {
+    this.dispatcher = new H1Pool(this.origin, {
       connections: cfg.max_connections,
-      pipelining: 1,
       connectTimeout: cfg.connect_timeout_ms,
       headersTimeout: cfg.headers_timeout_ms,
       bodyTimeout: cfg.body_timeout_ms,
+      maxPending: this.queueLimit,
     });
     this.params = {
       active: cfg.health !== undefined,

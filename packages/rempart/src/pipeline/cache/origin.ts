@@ -1,10 +1,10 @@
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { RequestCtx } from '../types.ts';
 
 // The capture interface between the micro-cache and the upstream: for a cacheable miss only, the cache
 // asks for a fully buffered GET (bounded by maxBytes); everything else is streamed by the normal
-// upstream path. createOriginFetch is a plain undici implementation; the lead may pass any function of
-// the same type that goes through the upstream pool (breaker, health, retries).
+// upstream path. createOriginFetch is a buffered GET over any dispatcher with undici's contract: the
+// upstream's own H1Pool in the gateway (upstreams.ts), an undici Agent in tests.
 
 export type Headers = Record<string, string | string[] | undefined>;
 
@@ -53,9 +53,10 @@ export function endToEnd(h: Headers): Record<string, string | string[]> {
 }
 
 export interface OriginFetchOptions {
-  /** Base URL of the upstream, e.g. "http://127.0.0.1:8080" (no trailing slash). */
+  /** Base URL of the upstream, e.g. "http://127.0.0.1:8080" or with a path prefix (no trailing slash). */
   readonly origin: string;
-  readonly dispatcher?: Dispatcher;
+  /** Anything with undici's dispatch contract: the upstream's H1Pool, or an undici Agent/Pool. */
+  readonly dispatcher: Pick<Dispatcher, 'dispatch'>;
   readonly headersTimeoutMs?: number;
   readonly bodyTimeoutMs?: number;
   /** Extra request headers (X-Forwarded-For and the like), computed by the caller. */
@@ -67,8 +68,70 @@ export interface OriginFetchOptions {
   readonly requestHeaders?: (ctx: RequestCtx) => Record<string, string | string[]> | string[];
 }
 
+class TooLargeError extends Error {}
+
+/** One buffered GET as a dispatch handler: collects the body up to maxBytes, then settles its promise. */
+class BufferedGet implements Dispatcher.DispatchHandler {
+  readonly maxBytes: number;
+  readonly resolve: (r: OriginResponse) => void;
+  readonly reject: (err: Error) => void;
+  status = 0;
+  headers: Headers = {};
+  chunks: Buffer[] = [];
+  bytes = 0;
+  tooLarge = false;
+
+  constructor(maxBytes: number, resolve: (r: OriginResponse) => void, reject: (err: Error) => void) {
+    this.maxBytes = maxBytes;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+
+  onRequestStart(): void {
+    // Nothing to keep: the controller comes with every later call (undici insists on the method).
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: Headers): void {
+    if (status < 200) return; // interim answers are not the response
+    this.status = status;
+    this.headers = headers;
+    if (Number(headers['content-length']) > this.maxBytes) this.overflow(controller);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.tooLarge) return;
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) this.overflow(controller);
+    else this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    const c = this.chunks;
+    // One chunk is the common case: keep it as it came, no copy.
+    const body = c.length === 1 ? c[0] : Buffer.concat(c, this.bytes);
+    this.resolve({ status: this.status, headers: this.headers, body });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.tooLarge) this.resolve({ status: this.status, headers: this.headers, tooLarge: true });
+    else this.reject(err);
+  }
+
+  private overflow(controller: Dispatcher.DispatchController): void {
+    this.tooLarge = true;
+    this.chunks = [];
+    // Aborting drops the origin socket: cheaper than reading a body nobody will keep.
+    controller.abort(new TooLargeError('origin body larger than maxBytes'));
+  }
+}
+
 export function createOriginFetch(o: OriginFetchOptions): FetchFromOrigin {
-  return async (ctx, r) => {
+  const base = new URL(o.origin);
+  const origin = base.origin;
+  const prefix = base.pathname === '/' ? '' : base.pathname.replace(/\/$/, '');
+  const headersTimeout = o.headersTimeoutMs ?? 15_000;
+  const bodyTimeout = o.bodyTimeoutMs ?? 30_000;
+  return (ctx, r) => {
     let headers: Record<string, string | string[]> | string[];
     if (o.requestHeaders) headers = o.requestHeaders(ctx);
     else {
@@ -77,28 +140,10 @@ export function createOriginFetch(o: OriginFetchOptions): FetchFromOrigin {
       if (o.extraHeaders) Object.assign(h, o.extraHeaders(ctx));
       headers = h;
     }
-    const res = await request(`${o.origin}${r.path}${r.query ? `?${r.query}` : ''}`, {
-      method: 'GET',
-      headers,
-      dispatcher: o.dispatcher,
-      headersTimeout: o.headersTimeoutMs ?? 15_000,
-      bodyTimeout: o.bodyTimeoutMs ?? 30_000,
-    });
-    const declared = Number(res.headers['content-length']);
-    if (declared > r.maxBytes) {
-      res.body.destroy();
-      return { status: res.statusCode, headers: res.headers, tooLarge: true };
-    }
-    const chunks: Buffer[] = [];
-    let n = 0;
-    for await (const chunk of res.body) {
-      n += chunk.length;
-      if (n > r.maxBytes) {
-        res.body.destroy();
-        return { status: res.statusCode, headers: res.headers, tooLarge: true };
-      }
-      chunks.push(chunk);
-    }
-    return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks, n) };
+    const { promise, resolve, reject } = Promise.withResolvers<OriginResponse>();
+    const path = prefix + r.path + (r.query ? `?${r.query}` : '');
+    const handler = new BufferedGet(r.maxBytes, resolve, reject);
+    o.dispatcher.dispatch({ origin, path, method: 'GET', headers, headersTimeout, bodyTimeout }, handler);
+    return promise;
   };
 }
