@@ -1,5 +1,6 @@
 import type { RequestCtx, RouteClass, Verdict } from '../pipeline/types.ts';
-import { fingerprint } from './fingerprint.ts';
+import { fingerprintHash } from './fingerprint.ts';
+import { hex8 } from './hash.ts';
 import { pathTemplate } from './path-template.ts';
 import { shapeKey } from './shape.ts';
 
@@ -32,21 +33,49 @@ export interface ObserveFacts {
   shapeKey?: string;
 }
 
+type Shape = NonNullable<RequestCtx['detect']>;
+
+/**
+ * The last shape computed, with what it was computed from. A flood repeats one shape request after request:
+ * handing out the same strings again spares the fingerprint's hex, the key's concatenation, and the hashing
+ * of fresh strings in every map keyed on them (the shape and fingerprint sketches). A pure function's memo,
+ * so one for the process is right whatever detector asks.
+ */
+const last = { route: '', method: '', template: '', fpHash: -1, flags: -1, shape: undefined as Shape | undefined };
+
 /** The detection view of a request, computed at most once per request and kept on ctx.detect. */
-export function requestShape(ctx: RequestCtx): NonNullable<RequestCtx['detect']> {
+export function requestShape(ctx: RequestCtx): Shape {
   if (ctx.detect !== undefined) return ctx.detect;
-  const fp = fingerprint(ctx.headers, ctx.httpVersion, ctx.tlsPrint);
+  const headers = ctx.headers;
+  const fpHash = fingerprintHash(headers, ctx.httpVersion, ctx.tlsPrint);
   const template = pathTemplate(ctx.path, ctx.query);
-  const key = shapeKey(
-    ctx.route?.name ?? '-',
-    ctx.method,
+  const route = ctx.route?.name ?? '-';
+  const flags = (headers.cookie !== undefined ? 1 : 0) | (headers.referer !== undefined ? 2 : 0);
+  if (
+    last.shape !== undefined &&
+    fpHash === last.fpHash &&
+    flags === last.flags &&
+    route === last.route &&
+    ctx.method === last.method &&
+    template === last.template
+  ) {
+    ctx.detect = last.shape;
+    return last.shape;
+  }
+  const fp = hex8(fpHash);
+  const shape: Shape = Object.freeze({
+    fingerprint: fp,
     template,
-    fp,
-    ctx.headers.cookie !== undefined,
-    ctx.headers.referer !== undefined,
-  );
-  ctx.detect = { fingerprint: fp, template, shapeKey: key };
-  return ctx.detect;
+    shapeKey: shapeKey(route, ctx.method, template, fp, (flags & 1) !== 0, (flags & 2) !== 0),
+  });
+  last.route = route;
+  last.method = ctx.method;
+  last.template = template;
+  last.fpHash = fpHash;
+  last.flags = flags;
+  last.shape = shape;
+  ctx.detect = shape;
+  return shape;
 }
 
 /** Facts for observe() from a finished request, as a new object (tests, benches). */
