@@ -144,7 +144,7 @@ describe('proxying HTTP/1.1', () => {
     assert.equal(origin.seen.length, before, 'the refused body never reached the origin');
   });
 
-  it('keeps the client connection alive across requests', async () => {
+  it('keeps the client connection and the origin connection alive across requests', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
       const ports: number[] = [];
@@ -155,6 +155,9 @@ describe('proxying HTTP/1.1', () => {
         ports.push(r.localPort);
       }
       assert.equal(new Set(ports).size, 1, `one client socket for every request: ${ports}`);
+      // And one origin socket: an answer relayed in full leaves the gateway's origin connection reusable.
+      const originPorts = origin.seen.filter((s) => s.url.startsWith('/keepalive/')).map((s) => s.fromPort);
+      assert.equal(new Set(originPorts).size, 1, `one origin socket for every request: ${originPorts}`);
     } finally {
       agent.destroy();
     }

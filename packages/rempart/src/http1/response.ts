@@ -48,6 +48,11 @@ function headerKind(name: string, value: string): number {
   return kind;
 }
 
+function emitFinished(res: H1Response): void {
+  res.emit('finish');
+  res.emit('close');
+}
+
 export class H1Response extends EventEmitter {
   statusCode = 200;
   statusMessage = '';
@@ -298,8 +303,10 @@ export class H1Response extends EventEmitter {
   /** Called by the connection once the response's bytes are handed over: 'finish' then 'close'. */
   finished(): void {
     this.writableFinished = true;
-    this.emit('finish');
-    this.emit('close');
+    // Like node:http, 'finish' and 'close' come after end() returns, never inside it: a proxy that calls end()
+    // and then settles its own bookkeeping must not see its 'close' listener fire in between (it would read
+    // the close as the client leaving). A refusal nobody listens to costs no tick.
+    if (this.listenerCount('finish') > 0 || this.listenerCount('close') > 0) process.nextTick(emitFinished, this);
   }
 
   /** The connection closed first (client gone, or destroy()). */
