@@ -199,6 +199,20 @@ describe('cleartext HTTP/1.1 engine', () => {
     assert.deepEqual(events.sort(), ['req close aborted=true', 'res close finished=false']);
   });
 
+  it("emits a response's 'finish' and 'close' after end() returns, as node:http does", async () => {
+    const seen: string[] = [];
+    const port = await serve((_req, res) => {
+      res.on('finish', () => seen.push('finish'));
+      res.on('close', () => seen.push(`close finished=${res.writableFinished}`));
+      res.end('ok');
+      // A proxy settles its own state right after end(): its 'close' listener must not have run yet.
+      seen.push('after end()');
+    });
+    const r = await rawExchange(port, ['GET / HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n']);
+    assert.equal(r.status, 200);
+    assert.deepEqual(seen, ['after end()', 'finish', 'close finished=true']);
+  });
+
   it('takes a FIN during an answer as the client leaving (as node:http and nginx do)', async () => {
     let closed: boolean | undefined;
     const port = await serve((_req, res) => {
