@@ -76,14 +76,14 @@ export class H1Connection implements ResponseSink, RequestCarrier, DeadlineOwner
     this.timer.arm(this.headersTimeout(), this.now);
     const s = this.socket;
     const kind = req.bodyKind;
-    if (kind === BODY_NONE) s.write(req.head, 'latin1');
+    if (kind === BODY_NONE) s.write(req.head as Buffer);
     else if (kind === BODY_BUFFER) {
       s.cork();
-      s.write(req.head, 'latin1');
+      s.write(req.head as Buffer);
       s.write(req.bodyBuffer as Buffer);
       s.uncork();
     } else {
-      s.write(req.head, 'latin1');
+      s.write(req.head as Buffer);
       this.body.start(req.bodyStream as Readable, kind === BODY_CHUNKED ? -1 : req.bodyLength);
     }
   }

@@ -2,7 +2,7 @@
 // Plain loops over char codes: no regex, no allocation on the common path.
 
 /** RFC 9110 tchar by code: 0 not allowed in a field name, 1 allowed, 3 an upper-case letter. */
-const TCHAR = new Uint8Array(65536);
+export const TCHAR = new Uint8Array(65536);
 for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
 for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
 for (let c = 65; c <= 90; c++) TCHAR[c] = 3;
@@ -22,7 +22,7 @@ export function tokenCase(s: string, from: number, to: number): number {
 }
 
 /** 1 for the codes allowed in a field value: HTAB, SP, visible ASCII, obs-text (0x80-0xFF); 0 for the rest. */
-const VALUE_OK = new Uint8Array(65536);
+export const VALUE_OK = new Uint8Array(65536);
 VALUE_OK[9] = 1;
 for (let c = 32; c < 256; c++) if (c !== 127) VALUE_OK[c] = 1;
 

@@ -28,7 +28,7 @@ export class PoolRequest implements Dispatcher.DispatchController, PreparedReque
   /** Per-request timeouts from the dispatch options; -1 means the pool's. */
   readonly headersTimeout: number;
   readonly bodyTimeout: number;
-  head = '';
+  head: Buffer | null = null;
   bodyKind = BODY_NONE;
   bodyLength = -1;
   bodyBuffer: Buffer | null = null;
