@@ -71,6 +71,7 @@ export class H1Connection implements ResponseSink, RequestCarrier, DeadlineOwner
     req.conn = this;
     this.served++;
     this.socket.ref();
+    if (req.paused) this.pauseReading(); // paused while it waited for a socket
     this.parser.reset(req.isHead);
     this.now = performance.now();
     this.timer.arm(this.headersTimeout(), this.now);
@@ -149,11 +150,8 @@ export class H1Connection implements ResponseSink, RequestCarrier, DeadlineOwner
 
   onDeadline(): void {
     const st = this.state;
-    if (st === CONNECTING) {
-      this.state = CLOSED;
-      this.socket.destroy();
-      this.host.connectFailed(this, new UpstreamError(CODES.connectTimeout, 'connect timeout'));
-    } else if (st === BUSY) {
+    if (st === CONNECTING) this.connectFailed(new UpstreamError(CODES.connectTimeout, 'connect timeout'));
+    else if (st === BUSY) {
       if (this.parser.headDone) this.failCurrent(new UpstreamError(CODES.bodyTimeout, 'body timeout'));
       else this.failCurrent(new UpstreamError(CODES.headersTimeout, 'headers timeout'));
     } else this.destroy();
@@ -236,23 +234,31 @@ export class H1Connection implements ResponseSink, RequestCarrier, DeadlineOwner
     }
     if (this.state === BUSY)
       this.failCurrent(socketError(this.parser.started ? 'other side closed mid-response' : 'other side closed'));
+    else if (this.state === CONNECTING) this.connectFailed(socketError('other side closed while connecting'));
     else this.destroy();
   }
 
   private onError(err: Error): void {
     this.lastError = err;
-    if (this.state === CONNECTING) {
-      this.state = CLOSED;
-      this.timer.stop();
-      this.host.connectFailed(this, err);
-    } else if (this.state === BUSY) this.failCurrent(socketError(err.message, err));
+    // A connect error is passed as it is (ECONNREFUSED…), as undici does; later ones are socket errors.
+    if (this.state === CONNECTING) this.connectFailed(err);
+    else if (this.state === BUSY) this.failCurrent(socketError(err.message, err));
     else this.destroy();
   }
 
   private onClose(): void {
     if (this.state === BUSY) this.failCurrent(socketError('other side closed', this.lastError));
+    else if (this.state === CONNECTING) this.connectFailed(socketError('closed while connecting', this.lastError));
     else this.destroy();
     this.host.gone(this);
+  }
+
+  /** Every way a connect attempt can end badly reports once, so a waiting request hears of it. */
+  private connectFailed(err: Error): void {
+    this.state = CLOSED;
+    this.timer.stop();
+    this.socket.destroy();
+    this.host.connectFailed(this, err);
   }
 
   // BodyOwner: the streamed request body's reports.

@@ -69,6 +69,23 @@ describe('h1 pool failures', () => {
     }
   });
 
+  it('an origin dropping every TLS handshake: the waiting request fails, no reconnect loop', async () => {
+    const rude = await startRawOrigin(() => {});
+    rude.server.on('connection', (s) => s.destroy());
+    const p = new H1Pool(`https://127.0.0.1:${rude.port}`, { connectTimeout: 5_000 });
+    try {
+      const r = await collect(p, {});
+      assert.ok(r.error !== undefined);
+      assert.ok(retryableGet(errorCode(r.error)), `retryable (${errorCode(r.error)})`);
+      await sleep(100);
+      assert.equal(rude.accepted, 1);
+      assert.deepEqual(p.stats, { connected: 0, free: 0, pending: 0, running: 0, size: 0 });
+    } finally {
+      await p.destroy();
+      await rude.close();
+    }
+  });
+
   it('headers timeout: UND_ERR_HEADERS_TIMEOUT, and the origin sees the close', async () => {
     const p = new H1Pool(`http://127.0.0.1:${stall.port}`, { headersTimeout: 200 });
     const before = stallClosed;
