@@ -155,7 +155,7 @@ export class ForwardJob implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    // Settled while undici still held it (client gone): free the origin socket at once.
+    // Settled while the pool still held it (client gone): free the origin socket at once.
     if (this.state === 'done') controller.abort(new ClientGoneError('client aborted'));
   }
 
@@ -259,7 +259,7 @@ export class ForwardJob implements Dispatcher.DispatchHandler {
     if (this.state === 'queued') this.host.dequeue(this);
     const controller = this.controller;
     this.complete('client-aborted', undefined);
-    // Cancel the origin request now: undici destroys that socket, so the origin sees the close.
+    // Cancel the origin request now: the pool destroys that socket, so the origin sees the close.
     controller?.abort(new ClientGoneError('client aborted'));
   }
 

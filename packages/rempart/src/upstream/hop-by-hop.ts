@@ -1,5 +1,5 @@
 // Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, never the message: a proxy drops them both ways.
-// `expect` is dropped too: Node answers 100-continue to the client itself and undici refuses to send it.
+// `expect` is dropped too: Node answers 100-continue to the client itself and the origin pool refuses to send it.
 const HOP = new Set([
   'connection',
   'keep-alive',
@@ -11,7 +11,7 @@ const HOP = new Set([
   'expect',
 ]);
 
-/** True for a header that must not cross the gateway. Names are lower-case (Node and undici give them so). */
+/** True for a header that must not cross the gateway. Names are lower-case (Node and H1Pool give them so). */
 export function isHopByHop(name: string): boolean {
   // ':' pseudo-headers (h2) and proxy-* (Proxy-Connection, Proxy-Authorization meant for us) never go on.
   const c = name.charCodeAt(0);

@@ -3,7 +3,7 @@ import { isIPv6 } from 'node:net';
 import type { RequestCtx } from '../pipeline/types.ts';
 import { connectionTokens, isHopByHop } from './hop-by-hop.ts';
 
-// Builds the header list sent to the origin as a flat [name, value, …] array (undici's cheapest form).
+// Builds the header list sent to the origin as a flat [name, value, …] array (H1Pool's, and undici's, cheapest form).
 // The forwarding headers are trusted from the client only when the TCP peer is a trusted proxy; otherwise
 // they are replaced, so a client cannot forge its own X-Forwarded-For or request id.
 

@@ -36,7 +36,7 @@ export function shouldRetry(f: RetryFacts, maxRetries: number): boolean {
   return f.errorCode !== undefined && RETRYABLE_CODES.has(f.errorCode);
 }
 
-/** Error code of an undici or socket error (undici wraps some socket errors; the cause carries the syscall code). */
+/** Error code of a pool or socket error (UND_ERR_SOCKET wraps socket errors; the cause carries the syscall code). */
 export function errorCode(err: unknown): string | undefined {
   const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
   if (e == null) return undefined;
