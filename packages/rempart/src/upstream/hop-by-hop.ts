@@ -22,7 +22,8 @@ export function isHopByHop(name: string): boolean {
 
 /** The extra names listed in a Connection header ("close, x-foo"), lower-cased; undefined when none. */
 export function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
-  if (value === undefined) return undefined;
+  // Origins answer "keep-alive" (node:http on every response) or "close": nothing extra, nothing to allocate.
+  if (value === undefined || value === 'keep-alive' || value === 'close') return undefined;
   const text = typeof value === 'string' ? value : value.join(',');
   let out: Set<string> | undefined;
   let start = 0;
