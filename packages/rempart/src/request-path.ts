@@ -90,7 +90,7 @@ export function createRequestPath(p: RequestPathParts): RequestHandler {
   /** A gateway-made refusal (hygiene, body limits): answered, closed, accounted. */
   function refuse(res: AnyResponse, ctx: RequestCtx, status: number, rule: string): void {
     const v: Verdict = { kind: 'block', rule, status: 403 };
-    ctx.trace.push({ stage: HYGIENE, kind: 'block', rule, ms: 0 });
+    ctx.trace.push({ stage: HYGIENE, kind: 'block', rule });
     writeError(res, ctx, status, { rule, close: true });
     account(ctx, v, status, -1);
   }

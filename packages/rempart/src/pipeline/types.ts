@@ -35,8 +35,6 @@ export interface TraceLine {
   detail?: string;
   /** Index in ctx.stages of the stage the line was written under (set by the walk); absent outside the walk. */
   at?: number;
-  /** No longer measured (the walk reads no clock; the explain answer gives the request's ms); ignored. */
-  ms?: number;
 }
 
 /** One object per request, made at accept by newCtx(), dropped at the end. Each stage owns its fields. */
