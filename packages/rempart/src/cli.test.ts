@@ -257,11 +257,11 @@ describe('rempart serve', () => {
       assert.equal(ready[0].admin.url, `http://127.0.0.1:${gw.adminPort}`);
     });
 
-    it('runs with its V8 memory flags from the command line, in the same process (execve)', () => {
+    it('runs with its V8 memory and GC flags from the command line, in the same process (execve)', () => {
       const procFile = `/proc/${gw.child.pid}/cmdline`;
       if (!existsSync(procFile)) return; // not Linux: nothing to read the command line from
       const argv = readFileSync(procFile, 'utf8').split('\0');
-      for (const f of ['--max-semi-space-size=16', '--heap-growing-percent=10'])
+      for (const f of ['--max-semi-space-size=16', '--heap-growing-percent=10', '--no-allocation-site-pretenuring'])
         assert.ok(argv.includes(f), `${f} missing from ${argv.join(' ')}`);
       assert.ok(argv.includes('serve'));
     });
