@@ -56,6 +56,11 @@ export interface ChallengeModule {
 export interface ChallengeOptions {
   /** The request carries a session the origin issued (detect/known-sessions.ts): a client known before the attack. */
   readonly knownSession?: (ctx: RequestCtx) => boolean;
+  /**
+   * The key to sign with when the configuration names none; default a random one. Worker threads of one process
+   * are given the same, so a clearance earned on one passes on the others.
+   */
+  readonly processSecret?: Uint8Array;
 }
 
 /** Verified clearances and visitor passes remembered per process (oldest dropped first). */
@@ -142,7 +147,7 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock, opts: Ch
   let nonces = new IdLedger(cfg.max_tracked);
   let spent = new IdLedger(cfg.max_tracked);
   let cookieKey = `${cfg.clearance.cookie}=`;
-  const processSecret = randomBytes(32);
+  const processSecret = Buffer.from(opts.processSecret ?? randomBytes(32));
   const verified = new VerifiedTokens(VERIFIED_CACHE);
 
   const binding = (ctx: RequestCtx): Binding => ({
