@@ -1,4 +1,5 @@
-// The one interface between defences and their state. Two backends: memory (default, bounded) and redis (cluster).
+// The one interface between defences and their state. Backends: memory (default, bounded), shared (the memory
+// tables in SharedArrayBuffers, for a gateway running as worker threads) and redis (cluster).
 // Every table has a fixed capacity and an eviction rule: memory never grows with the number of attacking keys.
 
 export interface GcraParams {
@@ -52,7 +53,7 @@ export interface StoreRemote {
 }
 
 export interface Store {
-  readonly kind: 'memory' | 'redis';
+  readonly kind: 'memory' | 'shared' | 'redis';
   /** Present on remote backends only. */
   readonly remote?: StoreRemote;
   /** GCRA: consume `cost` from the bucket at `key`; a refusal writes nothing. */
