@@ -23,6 +23,7 @@ import {
   isToken,
   KIND_CHALLENGE,
   KIND_CLEARANCE,
+  type LedgerFactory,
   type Signer,
   TOKEN_CHARS,
 } from './token.ts';
@@ -61,7 +62,14 @@ export interface ChallengeOptions {
    * are given the same, so a clearance earned on one passes on the others.
    */
   readonly processSecret?: Uint8Array;
+  /**
+   * Makes the id ledgers (used challenge ids; clearance and pass request counts), again when `max_tracked` changes.
+   * Default: IdLedger, this thread only; worker threads of one process are given shared ones.
+   */
+  readonly ledger?: LedgerFactory;
 }
+
+const inMemoryLedger: LedgerFactory = (_use, capacity) => new IdLedger(capacity);
 
 /** Verified clearances and visitor passes remembered per process (oldest dropped first). */
 const VERIFIED_CACHE = 50_000;
@@ -144,8 +152,10 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock, opts: Ch
   let cap = 32;
   const scryptChecks = createScryptVerifier(() => cfg.scrypt.max_verifying);
   let params = paramsOf(cfg, cap);
-  let nonces = new IdLedger(cfg.max_tracked);
-  let spent = new IdLedger(cfg.max_tracked);
+  const newLedger = opts.ledger ?? inMemoryLedger;
+  let tracked = cfg.max_tracked;
+  let nonces = newLedger('nonces', tracked);
+  let spent = newLedger('spent', tracked);
   let cookieKey = `${cfg.clearance.cookie}=`;
   const processSecret = Buffer.from(opts.processSecret ?? randomBytes(32));
   const verified = new VerifiedTokens(VERIFIED_CACHE);
@@ -161,9 +171,10 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock, opts: Ch
     signer = createSigner(c.secret ?? processSecret, c.previous_secret);
     verified.clear(); // a retired key must stop working at once
     cookieKey = `${c.clearance.cookie}=`;
-    if (nonces.capacity !== c.max_tracked) {
-      nonces = new IdLedger(c.max_tracked);
-      spent = new IdLedger(c.max_tracked);
+    if (tracked !== c.max_tracked) {
+      tracked = c.max_tracked;
+      nonces = newLedger('nonces', tracked);
+      spent = newLedger('spent', tracked);
     }
     pass.configure(c, signer, spent);
     if (rateKey(c) !== rated) {

@@ -122,11 +122,27 @@ export function isToken(r: VerifyResult): r is Token {
 }
 
 /**
- * Bounded memory of ids with their expiry (used nonces, clearance counters). Full → the oldest entry goes, and
- * every token expiring no later than it is refused from then on ("floor"): eviction can never re-open a replay,
- * it can only make the oldest clearances earn a new one.
+ * Bounded memory of token ids with their expiry (used nonces, clearance and pass request counts). Full → an entry
+ * goes, and every token expiring no later than it is refused from then on ("floor"): eviction can never re-open a
+ * replay, it can only make the oldest clearances earn a new one. IdLedger keeps it in this thread; a gateway
+ * running as worker threads passes a shared one (state/shared/shared-ledger.ts) through createChallenge's options.
  */
-export class IdLedger {
+export interface TokenLedger {
+  readonly capacity: number;
+  readonly size: number;
+  /** Single-use: true the first time an id is seen, false on replay or when older than the eviction floor. */
+  useOnce(t: Token, nowS: number): boolean;
+  /** Counts one request against a clearance; false once over its budget (or evicted under pressure). */
+  spend(t: Token, budget: number, nowS: number): boolean;
+  /** Misbehaviour: the clearance stops working before its expiry. */
+  revoke(t: Token, nowS: number): void;
+}
+
+/** Makes the challenge module's two ledgers: used challenge ids, and request counts of clearances and passes. */
+export type LedgerFactory = (use: 'nonces' | 'spent', capacity: number) => TokenLedger;
+
+/** The in-process ledger: the oldest insertion goes when full. */
+export class IdLedger implements TokenLedger {
   private readonly map = new Map<string, { exp: number; n: number }>();
   private floor = 0;
   readonly capacity: number;

@@ -1,7 +1,7 @@
 import { readCookie } from '../../core/cookie.ts';
 import type { RequestCtx } from '../types.ts';
 import type { ChallengeConfig } from './config.ts';
-import { type Binding, type IdLedger, KIND_PASS, type Signer, TOKEN_CHARS } from './token.ts';
+import { type Binding, KIND_PASS, type Signer, TOKEN_CHARS, type TokenLedger } from './token.ts';
 import type { VerifiedTokens } from './verified-tokens.ts';
 
 // The visitor pass: the priority lane for people who came before the attack. In normal mode, a browser's page
@@ -16,7 +16,7 @@ export class VisitorPass {
   #secure = true;
   #key = '';
   #signer!: Signer;
-  #spent!: IdLedger;
+  #spent!: TokenLedger;
   readonly #verified: VerifiedTokens;
   readonly #binding: (ctx: RequestCtx) => Binding;
 
@@ -27,7 +27,7 @@ export class VisitorPass {
   }
 
   /** On start and reload. */
-  configure(c: ChallengeConfig, signer: Signer, spent: IdLedger): void {
+  configure(c: ChallengeConfig, signer: Signer, spent: TokenLedger): void {
     this.#cfg = c.pass;
     this.#secure = c.clearance.secure;
     this.#key = `${c.pass.cookie}=`;
