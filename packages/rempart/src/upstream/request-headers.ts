@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { isIPv6 } from 'node:net';
 import type { RequestCtx } from '../pipeline/types.ts';
 import { connectionTokens, isHopByHop } from './hop-by-hop.ts';
 
@@ -22,13 +21,17 @@ function first(v: string | string[] | undefined): string | undefined {
   return v === undefined ? undefined : typeof v === 'string' ? v : v.join(', ');
 }
 
-/** RFC 7239 node: IPv6 is bracketed and quoted; IPv4 is a bare token. */
+/**
+ * RFC 7239 node: IPv6 is bracketed and quoted; IPv4 is a bare token. The addresses given here are normalised
+ * (v4-mapped ones are plain IPv4), so an address is IPv6 exactly when it holds a colon: no isIPv6() regex.
+ */
 export function forwardedNode(ip: string): string {
-  return isIPv6(ip) ? `"[${ip}]"` : ip;
+  return ip.indexOf(':') < 0 ? ip : `"[${ip}]"`;
 }
 
-function viaVersion(v: RequestCtx['httpVersion']): string {
-  return v === '2.0' ? '2' : v;
+/** Our Via entry per client protocol version: constants, not a string made per request. */
+function viaOf(v: RequestCtx['httpVersion']): string {
+  return v === '1.1' ? '1.1 rempart' : v === '2.0' ? '2 rempart' : '1.0 rempart';
 }
 
 export function buildRequestHeaders(
@@ -71,7 +74,7 @@ export function buildRequestHeaders(
   const idOk = inId !== undefined && inId.length > 0 && inId.length <= (facts.maxRequestIdLength ?? 128);
   out.push('x-request-id', idOk ? (inId as string) : ctx.id);
   const inVia = first(src.via);
-  const via = `${viaVersion(ctx.httpVersion)} rempart`;
+  const via = viaOf(ctx.httpVersion);
   out.push('via', inVia ? `${inVia}, ${via}` : via);
   return out;
 }
