@@ -19,6 +19,8 @@ export interface ResponseSink {
 }
 
 const NO_FRAMING = -2;
+/** First body chunks up to this size are copied behind the head, so both leave in one plain write. */
+const FIRST_WRITE_COPY_BYTES = 16 * 1024;
 const CHUNKED = -1;
 
 class InvalidHeaderError extends Error {
@@ -217,12 +219,44 @@ export class H1Response extends EventEmitter {
     const bytes =
       typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
     const s = this.socket;
-    s.cork();
-    if (!this.headersSent) s.write(this.buildHead(-1).head, 'latin1');
-    const ok = this.writeBody(bytes);
-    s.uncork();
+    let ok: boolean;
+    if (!this.headersSent) ok = this.writeFirst(this.buildHead(-1).head, bytes);
+    else {
+      s.cork();
+      ok = this.writeBody(bytes);
+      s.uncork();
+    }
     if (cb) process.nextTick(cb);
     return ok;
+  }
+
+  /**
+   * The head and the first body bytes in one buffer and one socket write: a corked string and Buffer pair
+   * would leave through writev, which costs more per response (JS chunk lists, a C++ copy of the string).
+   */
+  private writeFirst(head: string, bytes: Uint8Array): boolean {
+    const s = this.socket;
+    const n = bytes.length;
+    if (this.bodyless || n === 0) return s.write(head, 'latin1');
+    if (n > FIRST_WRITE_COPY_BYTES || (this.left >= 0 && n > this.left)) {
+      s.cork();
+      s.write(head, 'latin1');
+      const ok = this.writeBody(bytes);
+      s.uncork();
+      return ok;
+    }
+    const chunked = this.left === CHUNKED;
+    const size = chunked ? `${n.toString(16)}\r\n` : '';
+    const out = Buffer.allocUnsafe(head.length + size.length + n + (chunked ? 2 : 0));
+    let at = out.write(head, 0, 'latin1');
+    if (chunked) at += out.write(size, at, 'latin1');
+    out.set(bytes, at);
+    at += n;
+    if (chunked) {
+      out[at] = 13;
+      out[at + 1] = 10;
+    } else if (this.left >= 0) this.left -= n;
+    return s.write(out);
   }
 
   private writeBody(bytes: Uint8Array): boolean {

@@ -175,6 +175,25 @@ describe('cleartext HTTP/1.1 engine', () => {
     assert.match(old.text, /connection: close\r\n\r\nhello$/);
   });
 
+  it('sends a first written chunk with the head, then the rest; a first chunk over Content-Length is refused', async () => {
+    const port = await serve((req, res) => {
+      if (req.url === '/long') {
+        res.writeHead(200, { 'content-length': 2 });
+        res.write('abc');
+        return;
+      }
+      res.writeHead(200, { 'content-length': 8 });
+      res.write('abc');
+      res.write(Buffer.from('defgh'));
+      res.end();
+    });
+    const ok = await rawExchange(port, ['GET / HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n']);
+    assert.match(ok.text, /^HTTP\/1\.1 200 OK\r\n(?:[^\r]+\r\n)*content-length: 8\r\n(?:[^\r]+\r\n)*\r\nabcdefgh$/);
+    const long = await rawExchange(port, ['GET /long HTTP/1.1\r\nhost: a\r\n\r\n']);
+    assert.equal(long.closed, true);
+    assert.equal(long.text, '', 'nothing of an over-long answer is sent');
+  });
+
   it('tells the gateway when a client leaves mid-answer or mid-body', async () => {
     const events: string[] = [];
     const port = await serve((req, res) => {
