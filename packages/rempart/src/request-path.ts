@@ -7,7 +7,8 @@ import { type DecisionRing, worthRecording } from './obs/decisions.ts';
 import type { RempartLog } from './obs/log.ts';
 import type { Metrics } from './obs/metrics.ts';
 import { allowRuleOf } from './pipeline/access/stage.ts';
-import type { MicroCache } from './pipeline/cache/micro-cache.ts';
+import type { CacheOutcome, MicroCache } from './pipeline/cache/micro-cache.ts';
+import type { FetchFromOrigin } from './pipeline/cache/origin.ts';
 import type { ChallengeModule } from './pipeline/challenge/stage.ts';
 import { newCtx } from './pipeline/context.ts';
 import { readForm } from './pipeline/form.ts';
@@ -56,6 +57,11 @@ export function createRequestPath(p: RequestPathParts): RequestHandler {
       // The origin's work is done when its headers arrive; a slow-reading client must not hold an origin slot.
       ctx.release?.('done');
       p.onOriginResponse?.(ctx, status, headers);
+    },
+    onSettled(ctx, res, r) {
+      // A timeout teaches the adaptive limit (the origin is slow); errors and aborts do not.
+      ctx.release?.(r.outcome === 'ok' || r.outcome === 'timeout' ? 'done' : 'cancel');
+      account(ctx, PASS, (res as ServerResponse).statusCode, r.upstreamMs);
     },
   };
 
@@ -122,37 +128,57 @@ export function createRequestPath(p: RequestPathParts): RequestHandler {
       return;
     }
     ctx.setCookie = p.challenge.offerPass(ctx, deps);
-    void serve(req, res, ctx, ctx.route as CompiledRoute, body);
+    const route = ctx.route as CompiledRoute;
+    const fetch = p.cache.serves(ctx) ? p.upstreams.originFetch(route.upstream) : undefined;
+    if (fetch === undefined) forward(req, res, ctx, route, body);
+    else void serveCached(req, res, ctx, route, body, fetch);
   }
 
-  async function serve(
+  /** Straight to the origin: settles in forwardHooks.onSettled (release, accounting), no promise per request. */
+  function forward(
     req: AnyRequest,
     res: AnyResponse,
     ctx: RequestCtx,
     route: CompiledRoute,
     body: Buffer | undefined,
-  ): Promise<void> {
-    let upstreamMs = -1;
-    let how: 'done' | 'cancel' = 'cancel';
+  ): void {
     try {
-      const cache = p.cache;
-      const fetch = cache.serves(ctx) ? p.upstreams.originFetch(route.upstream) : undefined;
-      const outcome = fetch === undefined ? 'bypass' : await cache.handle(ctx, res, fetch);
-      if (fetch !== undefined) ctx.cache = outcome;
-      if (outcome === 'bypass') {
-        const hooks = body === undefined ? forwardHooks : { ...forwardHooks, body };
-        const r = await p.upstreams.forward(route.upstream, req, res, ctx, hooks);
-        upstreamMs = r.upstreamMs;
-        // A timeout teaches the adaptive limit (the origin is slow); errors and aborts do not.
-        if (r.outcome === 'ok' || r.outcome === 'timeout') how = 'done';
-      } else how = 'done';
+      p.upstreams.forward(route.upstream, req, res, ctx, forwardHooks, body);
     } catch (err) {
-      log.logger.error({ err, id: ctx.id }, 'request failed in the gateway');
-      writeError(res, ctx, 500);
-    } finally {
-      ctx.release?.(how);
+      // forward() reports through onSettled, never by throwing: this is a gateway bug before the hand-over.
+      failed(res, ctx, err);
     }
-    account(ctx, PASS, (res as ServerResponse).statusCode, upstreamMs);
+  }
+
+  async function serveCached(
+    req: AnyRequest,
+    res: AnyResponse,
+    ctx: RequestCtx,
+    route: CompiledRoute,
+    body: Buffer | undefined,
+    fetch: FetchFromOrigin,
+  ): Promise<void> {
+    let outcome: CacheOutcome;
+    try {
+      outcome = await p.cache.handle(ctx, res, fetch);
+    } catch (err) {
+      failed(res, ctx, err);
+      return;
+    }
+    ctx.cache = outcome;
+    if (outcome === 'bypass') {
+      forward(req, res, ctx, route, body);
+      return;
+    }
+    ctx.release?.('done');
+    account(ctx, PASS, (res as ServerResponse).statusCode, -1);
+  }
+
+  function failed(res: AnyResponse, ctx: RequestCtx, err: unknown): void {
+    log.logger.error({ err, id: ctx.id }, 'request failed in the gateway');
+    writeError(res, ctx, 500);
+    ctx.release?.('cancel');
+    account(ctx, PASS, (res as ServerResponse).statusCode, -1);
   }
 
   function runStages(

@@ -356,11 +356,12 @@ describe('upstream forward over real sockets', () => {
     const { ctxFor, listen } = await import('./testing/front.ts');
     const hooked = await listen(
       createServer((req, res) => {
-        void upstreams
-          .forward('origin', req, res, ctxFor(req), { onResponseStart: (_ctx, st) => seenStatus.push(st) })
-          .then((r) => {
+        upstreams.forward('origin', req, res, ctxFor(req), {
+          onResponseStart: (_ctx, st) => seenStatus.push(st),
+          onSettled: (_ctx, _res, r) => {
             result = r;
-          });
+          },
+        });
       }),
     );
     try {
@@ -384,7 +385,7 @@ describe('upstream forward over real sockets', () => {
         const parts: Buffer[] = [];
         req.on('data', (c: Buffer) => parts.push(c));
         req.on('end', () => {
-          void upstreams.forward('origin', req, res, ctxFor(req), { body: Buffer.concat(parts) });
+          upstreams.forward('origin', req, res, ctxFor(req), undefined, Buffer.concat(parts));
         });
       }),
     );

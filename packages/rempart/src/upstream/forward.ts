@@ -17,25 +17,23 @@ export type AnyRequest = IncomingMessage | Http2ServerRequest | H1Request;
 export type Outcome = 'ok' | 'upstream-error' | 'timeout' | 'client-aborted' | 'unhealthy';
 
 export interface ForwardResult {
-  outcome: Outcome;
+  readonly outcome: Outcome;
   /** Status the client got (origin's, or the gateway's 502/503/504); absent when the client left first. */
-  status?: number;
+  readonly status: number | undefined;
   /** clock.mono() from forward() to the end of the answer. */
-  upstreamMs: number;
-  retried: number;
+  readonly upstreamMs: number;
+  readonly retried: number;
 }
 
+/**
+ * Told of a forward's progress. One object serves every request (no closure per request), so each call
+ * receives the request's ctx and response rather than closing over them.
+ */
 export interface ForwardHooks {
-  /**
-   * The origin's final status line arrived (admission control samples latency here). Shared by every request,
-   * so it receives the request's ctx rather than closing over it.
-   */
+  /** The origin's final status line arrived (admission control samples latency here). */
   onResponseStart?(ctx: RequestCtx, status: number, msToHeaders: number, headers: IncomingHttpHeaders): void;
-  /**
-   * The request body, when the server already read it (form fields for rules): sent instead of the now
-   * drained request stream. Keep the client's Content-Length; it still describes these bytes.
-   */
-  body?: Buffer;
+  /** The forward settled, exactly once: answer complete or cut, refused, failed, or the client left. */
+  onSettled?(ctx: RequestCtx, res: AnyResponse, r: ForwardResult): void;
 }
 
 /** What a job needs from its upstream; implemented by upstreams.ts. */
@@ -77,7 +75,8 @@ export function hasRequestBody(req: AnyRequest): boolean {
   return len !== undefined && len !== '0';
 }
 
-export class ForwardJob implements Dispatcher.DispatchHandler {
+/** A settled job is its own ForwardResult: no result object per request. */
+export class ForwardJob implements Dispatcher.DispatchHandler, ForwardResult {
   readonly host: JobHost;
   readonly req: AnyRequest;
   readonly res: AnyResponse;
@@ -93,13 +92,15 @@ export class ForwardJob implements Dispatcher.DispatchHandler {
   next: ForwardJob | undefined = undefined;
   deadline = 0;
   state: 'new' | 'queued' | 'running' | 'done' = 'new';
+  outcome: Outcome = 'ok';
+  status: number | undefined = undefined;
+  upstreamMs = 0;
+  retried = 0;
   private controller: Dispatcher.DispatchController | undefined = undefined;
   private responseStarted = false;
-  private status: number | undefined = undefined;
-  retried = 0;
-  private readonly settle: (r: ForwardResult) => void;
+  private listening = false;
   private readonly onClientClose: () => void;
-  private readonly onDrain: () => void;
+  private onDrain: (() => void) | undefined = undefined;
 
   constructor(
     host: JobHost,
@@ -109,7 +110,7 @@ export class ForwardJob implements Dispatcher.DispatchHandler {
     hooks: ForwardHooks | undefined,
     opts: Dispatcher.DispatchOptions,
     trial: boolean,
-    settle: (r: ForwardResult) => void,
+    startMono: number,
   ) {
     this.host = host;
     this.req = req;
@@ -119,12 +120,10 @@ export class ForwardJob implements Dispatcher.DispatchHandler {
     this.opts = opts;
     this.hasBody = opts.body != null;
     this.trial = trial;
-    this.settle = settle;
-    this.startMono = host.clock.mono();
-    // Two listeners per request, made once: the client leaving, and the client's socket draining.
+    this.startMono = startMono;
     this.onClientClose = () => this.clientClosed();
-    this.onDrain = () => this.controller?.resume();
     res.on('close', this.onClientClose);
+    this.listening = true;
   }
 
   /** Sends (or re-sends, on retry) the request to the origin. */
@@ -190,6 +189,8 @@ export class ForwardJob implements Dispatcher.DispatchHandler {
     if (this.state === 'done') return;
     if (!(this.res as ServerResponse).write(chunk)) {
       controller.pause();
+      // Made at the first backpressure only: most answers fit the socket's buffer at once.
+      this.onDrain ??= () => this.controller?.resume();
       this.res.once('drain', this.onDrain);
     }
   }
@@ -204,6 +205,9 @@ export class ForwardJob implements Dispatcher.DispatchHandler {
         // Trailers that cannot be framed (content-length response) are dropped; the body is complete.
       }
     }
+    // Listeners off before end(): the response then has nobody to tell of its 'finish' and 'close' and skips
+    // the tick it would spend emitting them (the job settles right below anyway).
+    this.detach();
     this.res.end();
     this.complete('ok', this.status);
   }
@@ -263,12 +267,21 @@ export class ForwardJob implements Dispatcher.DispatchHandler {
     controller?.abort(new ClientGoneError('client aborted'));
   }
 
+  private detach(): void {
+    if (!this.listening) return;
+    this.listening = false;
+    this.res.off('close', this.onClientClose);
+    if (this.onDrain !== undefined) this.res.off('drain', this.onDrain);
+  }
+
   private complete(outcome: Outcome, status: number | undefined): void {
     const wasRunning = this.state === 'running';
     this.state = 'done';
-    this.res.off('close', this.onClientClose);
-    this.res.off('drain', this.onDrain);
+    this.detach();
+    this.outcome = outcome;
+    this.status = status;
+    this.upstreamMs = this.host.clock.mono() - this.startMono;
     this.host.finish(this, outcome, status, wasRunning);
-    this.settle({ outcome, status, upstreamMs: this.host.clock.mono() - this.startMono, retried: this.retried });
+    this.hooks?.onSettled?.(this.ctx, this.res, this);
   }
 }

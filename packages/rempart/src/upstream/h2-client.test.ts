@@ -146,7 +146,9 @@ describe('HTTP/2 client → HTTP/1.1 origin', () => {
     });
     upstreams = createUpstreams([upstreamConfig(origin.port, { eject_after_failures: 1000 })], { clock: systemClock });
     const handler = (req: Http2ServerRequest, res: Http2ServerResponse): void => {
-      void upstreams.forward('origin', req, res, ctxFor(req, tls !== undefined)).then((r) => results.push(r));
+      upstreams.forward('origin', req, res, ctxFor(req, tls !== undefined), {
+        onSettled: (_ctx, _res, r) => results.push(r),
+      });
     };
     front = tls ? createSecureServer({ key: tls.key, cert: tls.cert }, handler) : createServer(handler);
     await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));

@@ -10,7 +10,6 @@ import {
   type AnyRequest,
   type ForwardHooks,
   ForwardJob,
-  type ForwardResult,
   hasRequestBody,
   type JobHost,
   type Outcome,
@@ -76,13 +75,13 @@ export interface UpstreamStats {
 }
 
 export interface Upstreams {
-  forward(
-    name: string,
-    req: AnyRequest,
-    res: AnyResponse,
-    ctx: RequestCtx,
-    hooks?: ForwardHooks,
-  ): Promise<ForwardResult>;
+  /**
+   * Sends the request to upstream `name` and streams the answer into `res`; settles through
+   * hooks.onSettled, exactly once, possibly before returning (unknown or refused upstream). `body` is the
+   * request body when the server already read it (form rules): sent instead of the now drained request
+   * stream, under the client's Content-Length, which still describes these bytes.
+   */
+  forward(name: string, req: AnyRequest, res: AnyResponse, ctx: RequestCtx, hooks?: ForwardHooks, body?: Buffer): void;
   /**
    * The micro-cache's buffered GET for this upstream, through its pool and with the same forwarding headers;
    * rejects at once while the upstream is down or ejected so the cache can serve stale instead.
@@ -327,33 +326,31 @@ export function createUpstreams(configs: readonly UpstreamConfig[], opts: Upstre
     res: AnyResponse,
     ctx: RequestCtx,
     hooks?: ForwardHooks,
-  ): Promise<ForwardResult> {
+    body?: Buffer,
+  ): void {
     const up = map.get(name);
-    const t0 = opts.clock.mono();
     if (up === undefined || up.closed) {
       writeError(res, ctx, 502);
-      return Promise.resolve({ outcome: 'upstream-error', status: 502, upstreamMs: 0, retried: 0 });
+      hooks?.onSettled?.(ctx, res, { outcome: 'upstream-error', status: 502, upstreamMs: 0, retried: 0 });
+      return;
     }
     up.counts.requests++;
-    const now = t0;
+    const now = opts.clock.mono();
     const admitted = admit(up.health, now);
     if (admitted === 'refuse') {
       up.counts.refused++;
       const wait = retryAfterS(up.health, now, up.cfg.health?.interval_ms ?? 1_000);
       writeError(res, ctx, 503, { retryAfterS: wait });
-      return Promise.resolve({ outcome: 'unhealthy', status: 503, upstreamMs: 0, retried: 0 });
+      hooks?.onSettled?.(ctx, res, { outcome: 'unhealthy', status: 503, upstreamMs: 0, retried: 0 });
+      return;
     }
-    const body = hooks?.body ?? (hasRequestBody(req) ? req : null);
     const dispatchOpts: Dispatcher.DispatchOptions = {
       path: up.basePath + ctx.path + (ctx.query === '' ? '' : '?' + ctx.query),
       method: ctx.method as Dispatcher.HttpMethod,
       headers: buildRequestHeaders(req.headers, ctx, factsOf(ctx)),
-      body,
+      body: body ?? (hasRequestBody(req) ? req : null),
     };
-    return new Promise<ForwardResult>((resolve) => {
-      const job = new ForwardJob(up, req, res, ctx, hooks, dispatchOpts, admitted === 'trial', resolve);
-      up.submit(job);
-    });
+    up.submit(new ForwardJob(up, req, res, ctx, hooks, dispatchOpts, admitted === 'trial', now));
   }
 
   const fetchers = new Map<string, FetchFromOrigin>();

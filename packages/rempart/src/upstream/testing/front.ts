@@ -67,7 +67,7 @@ export async function startFront(
   const results: ForwardResult[] = [];
   const l = await listen(
     createServer((req, res) => {
-      void upstreams.forward(name, req, res, ctxFor(req)).then((r) => results.push(r));
+      upstreams.forward(name, req, res, ctxFor(req), { onSettled: (_ctx, _res, r) => results.push(r) });
     }),
   );
   return { ...l, results };
