@@ -7,6 +7,8 @@ import { haveWrk, runWrk, type WrkResult } from './wrk.ts';
 
 // `npm run bench [-- --json] [--seconds N] [--connections N] [--keys N]`
 // Every comparison is a ratio measured in this run on this machine: origin direct, nginx (when installed), Rempart.
+// nginx runs `worker_processes auto`, so Rempart's rows run `workers: auto` too; the `rempart-1w` rows show one
+// worker thread for comparison.
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -58,7 +60,7 @@ async function measure(name: string, target: string, url: string, proc?: Proc): 
   return r;
 }
 
-function rempartConfig(originPort: number, extra: string): string {
+function rempartConfig(originPort: number, extra: string, workers: 'auto' | 1 = 'auto'): string {
   const file = join(dir, `rempart-${rows.length}.yaml`);
   writeFileSync(
     file,
@@ -79,6 +81,7 @@ upstreams:
     concurrency: { initial: 128, min: 16, max: 1024 }
 logging:
   level: warn
+workers: ${workers}
 # One client at full speed against a saturated origin looks like a flood to detection; pinned so the figures
 # measure the pass-through path (observe() still runs on every request).
 detect:
@@ -111,19 +114,28 @@ async function main() {
       procs.push(nginx);
       await measure('clean', 'nginx', `http://127.0.0.1:${nginx.ready.proxyPort}/`, nginx);
     } else say('  nginx not installed: skipped');
-    const plain = await startRempart(rempartConfig(originPort, ''));
-    procs.push(plain.proc);
-    await measure('clean', 'rempart', `http://127.0.0.1:${plain.port}/`, plain.proc);
-    await plain.proc.stop();
+    for (const workers of ['auto', 1] as const) {
+      const plain = await startRempart(rempartConfig(originPort, '', workers));
+      procs.push(plain.proc);
+      await measure('clean', workers === 1 ? 'rempart-1w' : 'rempart', `http://127.0.0.1:${plain.port}/`, plain.proc);
+      await plain.proc.stop();
+    }
 
     say('reject path (429 on keep-alive, one client over its limit)');
     if (nginx) await measure('reject-429', 'nginx', `http://127.0.0.1:${nginx.ready.limitPort}/`, nginx);
-    const limited = await startRempart(
-      rempartConfig(originPort, 'rate_limits:\n  - name: per-ip\n    key: [ip]\n    rate: 1\n    burst: 0\n'),
-    );
-    procs.push(limited.proc);
-    await measure('reject-429', 'rempart', `http://127.0.0.1:${limited.port}/`, limited.proc);
-    await limited.proc.stop();
+    for (const workers of ['auto', 1] as const) {
+      const limited = await startRempart(
+        rempartConfig(
+          originPort,
+          'rate_limits:\n  - name: per-ip\n    key: [ip]\n    rate: 1\n    burst: 0\n',
+          workers,
+        ),
+      );
+      procs.push(limited.proc);
+      const target = workers === 1 ? 'rempart-1w' : 'rempart';
+      await measure('reject-429', target, `http://127.0.0.1:${limited.port}/`, limited.proc);
+      await limited.proc.stop();
+    }
     // The same refusal with the cluster backend: one Redis round trip (Lua GCRA) per request.
     const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
     const shared = await startRempart(
@@ -185,8 +197,10 @@ end
     const ratio = (a?: Row, b?: Row) => (a && b && b.rps > 0 ? Number((a.rps / b.rps).toFixed(2)) : null);
     const ratios = {
       clean_rempart_vs_nginx: ratio(get('clean', 'rempart'), get('clean', 'nginx')),
+      clean_rempart_1w_vs_nginx: ratio(get('clean', 'rempart-1w'), get('clean', 'nginx')),
       clean_rempart_vs_direct: ratio(get('clean', 'rempart'), get('clean', 'direct')),
       reject_rempart_vs_nginx: ratio(get('reject-429', 'rempart'), get('reject-429', 'nginx')),
+      reject_rempart_1w_vs_nginx: ratio(get('reject-429', 'rempart-1w'), get('reject-429', 'nginx')),
       reject_redis_vs_memory: ratio(get('reject-429', 'rempart+redis'), get('reject-429', 'rempart')),
     };
     const result = { seconds, connections, rows, ratios, memory };

@@ -1,6 +1,6 @@
 import { loadConfigFile } from './config/load.ts';
 import { watchConfig } from './config/reload.ts';
-import { startGateway } from './server.ts';
+import { startServer } from './workers/start-server.ts';
 
 // `rempart serve --config FILE`: start, print one JSON "ready" line (scripts and the lab read it), reload on
 // SIGHUP/file change, drain on SIGTERM/SIGINT.
@@ -9,7 +9,7 @@ const DRAIN_MS = 10_000;
 
 export async function runServe(file: string): Promise<void> {
   const config = loadConfigFile(file);
-  const gw = await startGateway({ config });
+  const gw = await startServer(config);
   process.stdout.write(
     `${JSON.stringify({ event: 'ready', pid: process.pid, listeners: gw.listeners, admin: gw.admin })}\n`,
   );

@@ -12,13 +12,14 @@ import { MODES } from './detect/mode.ts';
 import { createScoreStage } from './detect/score-stage.ts';
 import { createShapeStage } from './detect/shape-stage.ts';
 import { createPublicListener, type PublicListener } from './listeners/public-listener.ts';
-import { DecisionRing } from './obs/decisions.ts';
+import { type DecisionRecord, DecisionRing } from './obs/decisions.ts';
 import { createLog } from './obs/log.ts';
 import { createMetrics, type Metrics } from './obs/metrics.ts';
 import { AdmissionRegistry } from './pipeline/admission/registry.ts';
 import { createAdmissionStage } from './pipeline/admission/stage.ts';
 import { createMicroCache, type MicroCache } from './pipeline/cache/micro-cache.ts';
 import { createChallenge } from './pipeline/challenge/stage.ts';
+import type { LedgerFactory } from './pipeline/challenge/token.ts';
 import { stageOrder } from './pipeline/order.ts';
 import { createResponder } from './pipeline/respond.ts';
 import type { Deps, DetectSnapshot, Mode, RequestCtx, Stage } from './pipeline/types.ts';
@@ -26,6 +27,8 @@ import { createRequestPath, type RequestPathParts } from './request-path.ts';
 import { createMemoryStore } from './state/memory-store.ts';
 import type { Store } from './state/store.ts';
 import { createUpstreams, type Upstreams } from './upstream/upstreams.ts';
+import { aggregateMetrics } from './workers/aggregate-metrics.ts';
+import type { WorkerMetrics } from './workers/messages.ts';
 
 // The composition root: configuration → state, defences, listeners, admin; reload and drain. Wiring only:
 // what happens to one request is request-path.ts, and every decision lives in its stage module.
@@ -33,8 +36,22 @@ import { createUpstreams, type Upstreams } from './upstream/upstreams.ts';
 export interface GatewayOptions {
   readonly config: Config;
   readonly clock?: Clock;
-  /** A state backend made by the caller (tests); default: the one the configuration names. */
+  /** A state backend made by the caller (tests, shared memory for workers); default: the one the configuration names. */
   readonly store?: Store;
+  /** Set when this gateway is one of several worker threads (workers/); absent: the only one. */
+  readonly worker?: WorkerRole;
+}
+
+/** One gateway among `count` serving the same ports; worker 0 (the main thread) also runs the admin API. */
+export interface WorkerRole {
+  readonly index: number;
+  readonly count: number;
+  /** The challenge key all workers sign with when the configuration names none (a clearance must pass anywhere). */
+  readonly secret: Uint8Array;
+  /** The challenge's single-use ids and clearance budgets, shared by the workers. */
+  readonly ledgers: LedgerFactory;
+  /** Why the shared state cannot take a new configuration (restart needed); undefined when it can. */
+  readonly refuses: (next: Config) => string | undefined;
 }
 
 export interface ListenerAddress {
@@ -45,19 +62,38 @@ export interface ListenerAddress {
   readonly url: string;
 }
 
-export interface Gateway {
+/** A gateway without the admin API: a worker thread other than the main one (one admin listener per process). */
+export interface WorkerGateway {
   readonly listeners: readonly ListenerAddress[];
-  readonly admin: { readonly host: string; readonly port: number; readonly url: string };
   readonly log: Logger;
   readonly metrics: Metrics;
   /** Applies a validated configuration; throws (and keeps the running one) when a change needs a restart. */
   reload(config: Config): void;
+  /** Pins the protection mode (null hands it back to detection), as an operator's pin through the admin API. */
+  pin(mode: Mode | null): void;
+  /** A refusal this gateway recorded, for the explain API. */
+  findDecision(id: string): DecisionRecord | undefined;
+  /** Main thread of a worker set: the other workers, for /metrics, explain, pins, reloads and the drain. */
+  attachPeers(peers: Peers): void;
   /** Stops accepting, lets requests in flight finish for up to graceMs, then closes everything. */
   close(graceMs: number): Promise<void>;
 }
 
-/** Sections bound at start (sockets, state backend, log file): changing them needs a restart. */
-const RESTART_SECTIONS = ['listeners', 'state'] as const;
+export interface Gateway extends WorkerGateway {
+  readonly admin: { readonly host: string; readonly port: number; readonly url: string };
+}
+
+/** The other worker threads, as the main thread's gateway reaches them (workers/worker-set.ts). */
+export interface Peers {
+  pin(mode: Mode | null): void;
+  reload(config: Config): Promise<void>;
+  metrics(): Promise<WorkerMetrics[]>;
+  decision(id: string): Promise<DecisionRecord | undefined>;
+  close(graceMs: number): Promise<void>;
+}
+
+/** Sections bound at start (sockets, threads, state backend, log file): changing them needs a restart. */
+const RESTART_SECTIONS = ['listeners', 'workers', 'state'] as const;
 
 const QUIET: DetectSnapshot = Object.freeze({ mode: 'normal', pressure: 0, pinned: false, since: 0 });
 
@@ -92,10 +128,24 @@ async function createStore(config: Config, log: Logger): Promise<Store> {
   });
 }
 
+/** The gateway of a single-threaded process, or the main thread of a worker set (it runs the admin API). */
 export async function startGateway(o: GatewayOptions): Promise<Gateway> {
+  if (o.worker !== undefined && o.worker.index !== 0) throw new Error('startGateway: worker 0 runs the admin API');
+  return (await buildGateway(o)) as Gateway;
+}
+
+/** A worker thread's gateway (index > 0): listeners and defences, no admin API. */
+export function startWorkerGateway(o: GatewayOptions & { readonly worker: WorkerRole }): Promise<WorkerGateway> {
+  return buildGateway(o);
+}
+
+async function buildGateway(o: GatewayOptions): Promise<WorkerGateway & { admin?: Gateway['admin'] }> {
   let config = o.config;
   const clock = o.clock ?? systemClock;
-  const metrics = createMetrics();
+  const worker = o.worker;
+  const isMain = worker === undefined || worker.index === 0;
+  const metrics = createMetrics({ processMetrics: isMain });
+  let peers: Peers | undefined;
   const log = createLog({
     level: config.logging.level,
     destination: config.logging.destination,
@@ -107,7 +157,11 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const decisions = new DecisionRing();
   const admission = new AdmissionRegistry(config, clock);
   // `sessions` is replaced on reload: read through it at each request.
-  const challenge = createChallenge(config.challenge, clock, { knownSession: (ctx) => sessions.knows(ctx.headers) });
+  const challenge = createChallenge(config.challenge, clock, {
+    knownSession: (ctx) => sessions.knows(ctx.headers),
+    processSecret: worker?.secret,
+    ledger: worker?.ledgers,
+  });
   const deps: Deps = { clock, store, policy: compilePolicy(config), snapshot: QUIET };
 
   const makeUpstreams = (c: Config): Upstreams =>
@@ -226,6 +280,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       },
       onRequest,
       log: listenerLog,
+      reusePort: worker !== undefined && worker.count > 1,
     }),
   );
   let bound = false;
@@ -271,33 +326,47 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     detect: () => deps.snapshot,
   });
 
-  const admin = createAdminListener({
-    host: config.admin.host,
-    port: config.admin.port,
-    token: () => config.admin.token,
-    sources: {
-      clock,
-      store: () => store,
-      config: () => config,
-      decisions,
-      admission: () => admission.states(),
-      upstreamHealth: () => Object.fromEntries(parts.upstreams.stats().map((u) => [u.name, u.healthy])),
-      listenersUp: () => bound,
-      metrics: () => metrics.expose(),
-      metricsContentType: metrics.registry.contentType,
-      detect: () => deps.snapshot,
-      detector: () => detector,
-      onSnapshot: (snap) => {
-        deps.snapshot = snap;
-        void store.remote?.sharePin(snap.pinned ? snap.mode : null);
-      },
-      onBan: () => metrics.bansAdded.inc({ source: 'admin' }),
-      log: log.logger,
-    },
-  });
-  let adminAddr: { port: number };
+  /** An operator's pin (admin API or the main thread): every worker takes it, and Redis peers through sharePin. */
+  const applyPin = (mode: Mode | null): DetectSnapshot | undefined => {
+    if (detector === undefined) return undefined;
+    deps.snapshot = detector.pin(mode ?? undefined);
+    return deps.snapshot;
+  };
+  const admin = isMain
+    ? createAdminListener({
+        host: config.admin.host,
+        port: config.admin.port,
+        token: () => config.admin.token,
+        sources: {
+          clock,
+          store: () => store,
+          config: () => config,
+          decisions,
+          findDecision: (id) => peers?.decision(id) ?? Promise.resolve(undefined),
+          admission: () => admission.states(),
+          upstreamHealth: () => Object.fromEntries(parts.upstreams.stats().map((u) => [u.name, u.healthy])),
+          listenersUp: () => bound,
+          metrics: async () => {
+            if (peers === undefined) return metrics.expose();
+            return aggregateMetrics([await metrics.registry.getMetricsAsJSON(), ...(await peers.metrics())]);
+          },
+          metricsContentType: metrics.registry.contentType,
+          detect: () => deps.snapshot,
+          detector: () => detector,
+          onSnapshot: (snap) => {
+            deps.snapshot = snap;
+            const mode = snap.pinned ? snap.mode : null;
+            peers?.pin(mode);
+            void store.remote?.sharePin(mode);
+          },
+          onBan: () => metrics.bansAdded.inc({ source: 'admin' }),
+          log: log.logger,
+        },
+      })
+    : undefined;
+  let adminAddr: { port: number } | undefined;
   try {
-    adminAddr = await admin.listen();
+    adminAddr = await admin?.listen();
   } catch (e) {
     await Promise.all(publics.map((l) => l.close(0)));
     await parts.upstreams.close();
@@ -305,23 +374,37 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     if (o.store === undefined) await store.close();
     throw e;
   }
+  const adminAddress =
+    adminAddr === undefined
+      ? undefined
+      : { host: config.admin.host, port: adminAddr.port, url: urlOf('http', config.admin.host, adminAddr.port) };
 
   log.logger.info(
     {
       event: 'started',
       listeners: addresses.map((a) => a.url),
-      admin: urlOf('http', config.admin.host, adminAddr.port),
+      admin: adminAddress?.url,
+      worker: worker?.index,
     },
     'rempart started',
   );
 
   return {
     listeners: addresses,
-    admin: { host: config.admin.host, port: adminAddr.port, url: urlOf('http', config.admin.host, adminAddr.port) },
+    admin: adminAddress,
     log: log.logger,
     metrics,
+    pin(mode) {
+      applyPin(mode);
+    },
+    findDecision: (id) => decisions.get(id),
+    attachPeers(p) {
+      peers = p;
+    },
     reload(next) {
       const blocked = restartNeeded(config, next);
+      const shared = worker?.refuses(next);
+      if (shared !== undefined) blocked.push(shared);
       if (blocked.length > 0)
         throw new RempartError('REMPART_RELOAD_NEEDS_RESTART', `changed ${blocked.join(', ')}: restart to apply`);
       const policy = compilePolicy(next);
@@ -361,11 +444,17 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         setTimeout(() => void old.close(), graceMs).unref();
       }
       parts.stages = buildStages(next, parts.cache);
+      // The other workers apply the same file; they refuse only what this one refused above.
+      peers
+        ?.reload(next)
+        .catch((err: Error) =>
+          log.logger.error({ event: 'config-reload-worker', err: err.message }, 'a worker refused the configuration'),
+        );
     },
     async close(graceMs) {
       stopDetector?.();
-      await Promise.all(publics.map((l) => l.close(graceMs)));
-      await admin.close();
+      await Promise.all([...publics.map((l) => l.close(graceMs)), peers?.close(graceMs)]);
+      await admin?.close();
       admission.close();
       await parts.upstreams.close();
       await store.close();

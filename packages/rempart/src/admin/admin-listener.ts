@@ -171,7 +171,7 @@ export function createAdminListener(o: AdminListenerOptions): AdminListener {
     }
     if (path.startsWith('/api/decisions/') && method === 'GET') {
       const id = decodeURIComponent(path.slice('/api/decisions/'.length));
-      const rec = s.decisions.get(id);
+      const rec = s.decisions.get(id) ?? (await s.findDecision?.(id));
       if (rec === undefined)
         return fail(res, 404, { detail: 'decision not found (unknown id, or older than the last decisions kept)' });
       return send(res, 200, explainDecision(rec));

@@ -16,6 +16,8 @@ export interface AdminSources {
   /** The running configuration (already validated, secrets resolved: it is redacted before it is shown). */
   config(): Config;
   decisions: { get(id: string): DecisionRecord | undefined; readonly size: number; readonly capacity: number };
+  /** Decisions recorded by the other worker threads (their ids carry another prefix); absent with one worker. */
+  findDecision?(id: string): Promise<DecisionRecord | undefined>;
   /** Live state of each upstream's admission controller. */
   admission(): readonly AdmissionState[];
   /** Upstream name → healthy now. */

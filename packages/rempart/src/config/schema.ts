@@ -440,6 +440,12 @@ export const configSchema = z
     cache: cacheSchema
       .prefault({})
       .describe('A seconds-long micro-cache of GET and HEAD responses, on the routes listed in `routes` only.'),
+    workers: z
+      .union([z.number().int().min(1).max(64), z.literal('auto')])
+      .default(1)
+      .describe(
+        'Threads serving the public listeners, each with its own event loop on the same ports (the kernel spreads connections over them); `auto` is one per CPU. With more than one, the memory state lives in shared memory, so rate and distinct limits, bans and challenge ids stay exact across workers; detection, admission limits and the micro-cache are per worker. Changing it needs a restart.',
+      ),
     state: z
       .object({
         backend: z

@@ -45,6 +45,8 @@ export interface PublicListenerOptions {
   trustedProxies: CidrSet;
   onRequest: (req: AnyRequest, res: AnyServerResponse, info: ConnInfo) => void;
   log?: ListenerLog;
+  /** Several workers listen on the same port (SO_REUSEPORT): the kernel spreads connections over them. */
+  reusePort?: boolean;
 }
 
 export interface PublicListener {
@@ -280,7 +282,7 @@ export function createPublicListener(
     listen() {
       return new Promise((resolve, reject) => {
         front.once('error', reject);
-        front.listen(cfg.port, cfg.host, () => {
+        front.listen({ port: cfg.port, host: cfg.host, reusePort: opts.reusePort === true }, () => {
           front.removeListener('error', reject);
           resolve(front.address() as AddressInfo);
         });

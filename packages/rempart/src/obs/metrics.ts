@@ -32,7 +32,16 @@ export interface MetricSources {
 const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const MODES = ['normal', 'elevated', 'under-attack'] as const;
 
-export function createMetrics() {
+export interface MetricsOptions {
+  /**
+   * Process-wide metrics (CPU, memory, event loop): once per process. Worker threads leave them to the main
+   * thread, whose /metrics adds the workers' registries up (each metric's `aggregator` says how: shared
+   * tables and the protection mode are the same in every worker, requests and connections add up).
+   */
+  readonly processMetrics?: boolean;
+}
+
+export function createMetrics(o: MetricsOptions = {}) {
   const registry = new Registry();
   let sources: MetricSources = {};
   const r = [registry];
@@ -136,6 +145,7 @@ export function createMetrics() {
     }),
     upstreamMinRtt: new Gauge({
       name: 'rempart_upstream_min_rtt_seconds',
+      aggregator: 'min',
       help: 'Latency of the upstream when idle, as last measured by the admission controller.',
       labelNames: ['upstream'] as const,
       registers: r,
@@ -174,6 +184,7 @@ export function createMetrics() {
     }),
     upstreamHealthy: new Gauge({
       name: 'rempart_upstream_healthy_bool',
+      aggregator: 'min',
       help: '1 when the upstream is considered healthy.',
       labelNames: ['upstream'] as const,
       registers: r,
@@ -186,6 +197,7 @@ export function createMetrics() {
     }),
     bansActive: new Gauge({
       name: 'rempart_ban_active_entries',
+      aggregator: 'max',
       help: 'Active bans (addresses and prefixes).',
       registers: r,
       collect() {
@@ -195,6 +207,7 @@ export function createMetrics() {
     }),
     stateRemoteConnected: new Gauge({
       name: 'rempart_state_remote_connected',
+      aggregator: 'min',
       help: '1 while the remote state backend (Redis) answers; 0 while the gateway counts on local state.',
       registers: r,
       collect() {
@@ -221,6 +234,7 @@ export function createMetrics() {
     }),
     stateEntries: new Gauge({
       name: 'rempart_state_table_entries',
+      aggregator: 'max',
       help: 'Entries in each state table.',
       labelNames: ['table'] as const,
       registers: r,
@@ -233,6 +247,7 @@ export function createMetrics() {
     }),
     stateCapacity: new Gauge({
       name: 'rempart_state_table_capacity_entries',
+      aggregator: 'max',
       help: 'Capacity of each state table (entries beyond it evict the oldest).',
       labelNames: ['table'] as const,
       registers: r,
@@ -245,6 +260,7 @@ export function createMetrics() {
     }),
     stateEvictions: new Counter({
       name: 'rempart_state_table_evictions_total',
+      aggregator: 'max',
       help: 'Entries evicted from each state table because it was full.',
       labelNames: ['table'] as const,
       registers: r,
@@ -257,6 +273,7 @@ export function createMetrics() {
     }),
     detectMode: new Gauge({
       name: 'rempart_detect_mode_info',
+      aggregator: 'max',
       help: '1 for the current protection mode (normal, elevated, under-attack).',
       labelNames: ['mode'] as const,
       registers: r,
@@ -274,6 +291,7 @@ export function createMetrics() {
     }),
     detectPressure: new Gauge({
       name: 'rempart_detect_pressure_ratio',
+      aggregator: 'max',
       help: 'How close the origin and the gateway are to saturation (0..1).',
       registers: r,
       collect() {
@@ -295,7 +313,7 @@ export function createMetrics() {
       return registry.metrics();
     },
   };
-  collectDefaultMetrics({ register: registry, prefix: 'rempart_' });
+  if (o.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'rempart_' });
   return {
     ...m,
     recordRequest: requestRecorder(m.requests, requestTally, m.requestDuration),
