@@ -1,5 +1,4 @@
 import { Worker } from 'node:worker_threads';
-import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { DecisionRecord } from '../obs/decisions.ts';
 import type { Mode } from '../pipeline/types.ts';
@@ -21,7 +20,11 @@ export interface WorkerSetOptions {
   /** Listener ports as the main thread bound them (port 0 in the file becomes the port it got). */
   readonly listeners: readonly ListenerAddress[];
   readonly init: Omit<WorkerInit, 'index' | 'config'>;
-  readonly log: Logger;
+  readonly log: { error(obj: object, msg: string): void };
+  /** The module each thread runs; tests give a stand-in. Default: worker-thread.ts. */
+  readonly entry?: URL;
+  /** Pause before a dead worker is started again. */
+  readonly restartDelayMs?: number;
 }
 
 interface Pending {
@@ -70,6 +73,8 @@ class WorkerHandle {
 
   /** Sends a request and resolves with the answer, or undefined after ANSWER_TIMEOUT_MS or if the thread dies. */
   ask(make: (id: number) => ToWorker): Promise<FromWorker | undefined> {
+    // Between a crash and its restart the thread is gone: do not wait for it.
+    if (this.worker.threadId < 0) return Promise.resolve(undefined);
     const id = this.nextId++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -99,7 +104,7 @@ export async function startWorkerSet(config: Config, o: WorkerSetOptions): Promi
 
   const spawn = (index: number): { worker: Worker; ready: Promise<void> } => {
     const init: WorkerInit = { ...o.init, index, config: current };
-    const worker = new Worker(new URL('./worker-thread.ts', import.meta.url), { workerData: init });
+    const worker = new Worker(o.entry ?? new URL('./worker-thread.ts', import.meta.url), { workerData: init });
     let settle: (err?: Error) => void = () => {};
     const ready = new Promise<void>((resolve, reject) => {
       settle = (err) => (err === undefined ? resolve() : reject(err));
@@ -124,7 +129,7 @@ export async function startWorkerSet(config: Config, o: WorkerSetOptions): Promi
         again.ready.catch((err: Error) =>
           o.log.error({ event: 'worker-restart-failed', worker: index, err: err.message }, 'worker restart failed'),
         );
-      }, RESTART_DELAY_MS).unref();
+      }, o.restartDelayMs ?? RESTART_DELAY_MS).unref();
     });
     // A restarted thread keeps its handle (and index); answers pending on the dead one were dropped at exit.
     handles[index - 1] ??= new WorkerHandle(index, worker);
