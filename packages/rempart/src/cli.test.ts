@@ -385,6 +385,30 @@ describe('rempart serve', () => {
       assert.equal(gw.events('draining')[0]?.signal, 'SIGINT');
     });
   });
+
+  describe('workers: 2', () => {
+    it('one ready line; both threads serve a file reload; SIGTERM ends them all (exit 0)', async () => {
+      const file = join(dir, 'workers.yaml');
+      writeFileSync(file, `${yaml(1)}\nworkers: 2\n`);
+      const gw = await serve(file);
+      running.push(gw);
+      assert.equal(gw.events('ready').length, 1);
+      assert.equal(gw.events('started').length, 2, 'one started line per worker');
+      // New connections from one address land on either thread; the burst is counted once across them.
+      assert.deepEqual(await statuses(gw.port, '127.0.31.1', 4), [200, 200, 429, 429]);
+      writeFileSync(file, `${yaml(3)}\nworkers: 2\n`);
+      await gw.burstBecomes(3);
+      await until(
+        async () =>
+          (await statuses(gw.port, `127.0.32.${Date.now() % 200}`, 8)).filter((x) => x === 200).length === 4
+            ? true
+            : undefined,
+        'burst 3 + 1 on every worker',
+      );
+      gw.child.kill('SIGTERM');
+      assert.equal(await gw.exited, 0);
+    });
+  });
 });
 
 // A small JSON Schema (2020-12) checker for the keywords the generated schema uses: enough to show the
