@@ -12,6 +12,19 @@ import { type DeadlineOwner, LazyTimer } from './lazy-timer.ts';
 // answer to the parser, relays it to the request's handler, and reports to its pool when it is free again or
 // gone. Its listeners are bound once per socket, never per request.
 
+/** A connection's own read buffer: small while answers are small, large once a read fills it (a big body). */
+const SMALL_READ_BYTES = 16 * 1024;
+const LARGE_READ_BYTES = 64 * 1024;
+/** Body bytes up to this size are copied out of the read buffer; a larger piece takes the buffer along. */
+const COPY_BODY_BYTES = 4 * 1024;
+
+/** net's `onread` option: reads land in a buffer the connection owns, handed to `callback`. */
+export interface OwnReads {
+  buffer: () => Uint8Array;
+  /** false would pause the socket; pauses go through socket.pause() here. */
+  callback: (nread: number, buf: Uint8Array) => boolean;
+}
+
 export const CONNECTING = 0;
 export const IDLE = 1;
 export const BUSY = 2;
@@ -49,15 +62,39 @@ export class H1Connection implements ResponseSink, RequestCarrier, DeadlineOwner
   /** performance.now() of the event being handled: one clock read serves every timer move it causes. */
   private now = 0;
   private lastError: Error | undefined = undefined;
+  /** The buffer reads land in (cleartext sockets), null until the next read once a body piece took it. */
+  private readBuf: Buffer | null = null;
+  private readBytes = SMALL_READ_BYTES;
 
-  constructor(host: ConnectionHost, socket: Socket, connectEvent: 'connect' | 'secureConnect') {
+  /**
+   * `open` makes the socket; cleartext ones are given `OwnReads`: each read fills the connection's buffer
+   * instead of a new Buffer pushed through the socket's Readable (which also schedules a tick per read).
+   */
+  constructor(
+    host: ConnectionHost,
+    open: (reads: OwnReads | undefined) => Socket,
+    connectEvent: 'connect' | 'secureConnect',
+  ) {
     this.host = host;
+    const own = connectEvent === 'connect';
+    const socket = open(
+      own
+        ? {
+            buffer: () => (this.readBuf ??= Buffer.allocUnsafeSlow(this.readBytes)),
+            callback: (n, b) => {
+              this.onData(b as Buffer, n);
+              if (n === b.length && this.readBytes < LARGE_READ_BYTES) this.resizeReads(LARGE_READ_BYTES);
+              return true;
+            },
+          }
+        : undefined,
+    );
     this.socket = socket;
     this.parser = new H1ResponseParser(this, host.maxHeaderSize);
     this.timer = new LazyTimer(this);
     this.body = new BodyWriter(this, socket);
     socket.once(connectEvent, () => this.onConnect());
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (!own) socket.on('data', (chunk: Buffer) => this.onData(chunk, chunk.length));
     socket.on('end', () => this.onEnd());
     socket.on('error', (err: Error) => this.onError(err));
     socket.on('close', () => this.onClose());
@@ -145,6 +182,13 @@ export class H1Connection implements ResponseSink, RequestCarrier, DeadlineOwner
 
   onBody(chunk: Buffer): void {
     if (!this.readPaused) this.timer.arm(this.bodyTimeout(), this.now);
+    const buf = this.readBuf;
+    if (buf !== null && chunk.buffer === buf.buffer) {
+      // The handler may keep the bytes (a socket write queued, a cache entry): the next read must not
+      // overwrite them. Small pieces are copied; a large one keeps the buffer and the next read gets a new one.
+      if (chunk.length <= COPY_BODY_BYTES) chunk = Buffer.from(chunk);
+      else this.readBuf = null;
+    }
     (this.req as PoolRequest).data(chunk);
   }
 
@@ -155,6 +199,12 @@ export class H1Connection implements ResponseSink, RequestCarrier, DeadlineOwner
       if (this.parser.headDone) this.failCurrent(new UpstreamError(CODES.bodyTimeout, 'body timeout'));
       else this.failCurrent(new UpstreamError(CODES.headersTimeout, 'headers timeout'));
     } else this.destroy();
+  }
+
+  /** The next read gets a buffer of `bytes` (Node asks for the buffer after each read). */
+  private resizeReads(bytes: number): void {
+    this.readBytes = bytes;
+    this.readBuf = null;
   }
 
   private headersTimeout(): number {
@@ -175,7 +225,7 @@ export class H1Connection implements ResponseSink, RequestCarrier, DeadlineOwner
     this.host.connected(this);
   }
 
-  private onData(chunk: Buffer): void {
+  private onData(chunk: Buffer, len: number): void {
     if (this.state !== BUSY) {
       // Bytes nobody asked for (a late answer, or garbage on an idle socket): that socket cannot be trusted.
       this.destroy();
@@ -184,7 +234,7 @@ export class H1Connection implements ResponseSink, RequestCarrier, DeadlineOwner
     this.now = performance.now();
     let left: number;
     try {
-      left = this.parser.execute(chunk);
+      left = this.parser.execute(chunk, len);
     } catch (err) {
       this.abortCurrent(err as Error); // the handler threw while taking the response
       return;
@@ -202,6 +252,8 @@ export class H1Connection implements ResponseSink, RequestCarrier, DeadlineOwner
     const reuse = this.parser.keepAlive && left === 0 && this.body.done && this.state === BUSY;
     const trailers = this.parser.trailers; // read before a queued request reuses the parser
     this.body.detach();
+    // A socket back from a large answer keeps only a small read buffer.
+    if (this.readBytes !== SMALL_READ_BYTES) this.resizeReads(SMALL_READ_BYTES);
     if (this.parser.keepAliveMs >= 0) this.keepAliveMs = this.parser.keepAliveMs;
     if (reuse) {
       if (this.readPaused) {

@@ -20,7 +20,7 @@ const served: number[] = [];
 
 function handler(req: IncomingMessage, res: ServerResponse): void {
   served.push(socketIds.get(req.socket) ?? -1);
-  switch (req.url) {
+  switch ((req.url ?? '').split('?')[0]) {
     case '/hello':
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '5' });
       res.end('hello');
@@ -52,6 +52,13 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
       res.writeHead(200, { connection: 'close' });
       res.end('bye');
       return;
+    case '/bytes': {
+      // ?n=SIZE&v=BYTE: SIZE bytes of value BYTE, so each answer is told apart from the ones before it.
+      const q = new URLSearchParams((req.url ?? '').split('?')[1]);
+      res.writeHead(200, { 'content-length': q.get('n') ?? '0' });
+      res.end(Buffer.alloc(Number(q.get('n')), Number(q.get('v'))));
+      return;
+    }
     case '/slow':
       setTimeout(() => res.end('slow'), 100);
       return;
@@ -89,6 +96,40 @@ describe('h1 pool over real sockets', () => {
     }
     assert.equal(new Set(served).size, 1, `one origin socket, saw ${served}`);
     assert.deepEqual(pool.stats, { connected: 1, free: 1, pending: 0, running: 0, size: 0 });
+  });
+
+  it('body pieces a handler keeps are never overwritten by the reads that follow', async () => {
+    // Reads land in a buffer the connection reuses: small pieces must be copied out, large ones take it along.
+    const one = new H1Pool(`http://127.0.0.1:${origin.port}`, { connections: 1 });
+    try {
+      const sizes = [37, 3_000, 5_000, 70_000, 37, 200_000, 16_384, 1];
+      const kept: Buffer[][] = sizes.map(() => []);
+      await Promise.all(
+        sizes.map(
+          (n, i) =>
+            new Promise<void>((resolve, reject) => {
+              one.dispatch(
+                { path: `/bytes?n=${n}&v=${i + 1}`, method: 'GET' },
+                {
+                  onResponseData: (_c, chunk) => void kept[i].push(chunk),
+                  onResponseEnd: () => resolve(),
+                  onResponseError: (_c, err) => reject(err),
+                },
+              );
+            }),
+        ),
+      );
+      for (let i = 0; i < sizes.length; i++) {
+        const body = Buffer.concat(kept[i]);
+        assert.equal(body.length, sizes[i]);
+        assert.ok(
+          body.every((b) => b === i + 1),
+          `answer ${i} intact`,
+        );
+      }
+    } finally {
+      await one.close();
+    }
   });
 
   it('reads chunked bodies with trailers', async () => {

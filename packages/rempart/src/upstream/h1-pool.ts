@@ -1,7 +1,7 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import type { Dispatcher } from 'undici';
-import { BUSY, CONNECTING, type ConnectionHost, H1Connection, IDLE } from './h1-connection.ts';
+import { BUSY, CONNECTING, type ConnectionHost, H1Connection, IDLE, type OwnReads } from './h1-connection.ts';
 import { CODES, UpstreamError } from './h1-errors.ts';
 import { PoolRequest, type RequestQueue } from './h1-pool-request.ts';
 import { prepareRequest } from './h1-request-head.ts';
@@ -248,6 +248,11 @@ export class H1Pool implements ConnectionHost, RequestQueue {
   }
 
   private open(): void {
+    this.connecting++;
+    this.all.add(new H1Connection(this, this.openSocket, this.secure ? 'secureConnect' : 'connect'));
+  }
+
+  private readonly openSocket = (reads: OwnReads | undefined): Socket => {
     let socket: Socket;
     if (this.secure) {
       socket = tlsConnect({
@@ -261,12 +266,11 @@ export class H1Pool implements ConnectionHost, RequestQueue {
       socket.on('session', (s: Buffer) => {
         this.tlsSession = s;
       });
-    } else socket = netConnect({ host: this.hostname, port: this.port });
+    } else socket = netConnect({ host: this.hostname, port: this.port, onread: reads });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
-    this.connecting++;
-    this.all.add(new H1Connection(this, socket, this.secure ? 'secureConnect' : 'connect'));
-  }
+    return socket;
+  };
 
   private finishClose(): void {
     if (!this.closing || this.pending > 0 || this.busy > 0 || this.sweeping) return;

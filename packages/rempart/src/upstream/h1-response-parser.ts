@@ -100,24 +100,26 @@ export class H1ResponseParser {
     return true;
   }
 
-  /** Feeds one chunk; returns how many bytes were left after the response ended (0 normally). */
-  execute(chunk: Buffer): number {
-    if (this.state >= PARSE_DONE) return chunk.length;
-    if (chunk.length > 0) this.started = true;
+  /**
+   * Feeds chunk[0, len) (a read into a reused buffer fills only its start); returns how many bytes were left
+   * after the response ended (0 normally).
+   */
+  execute(chunk: Buffer, len = chunk.length): number {
+    if (this.state >= PARSE_DONE) return len;
+    if (len > 0) this.started = true;
     let pos = 0;
     if (this.split.length > 0) {
-      pos = this.gather(chunk);
+      pos = this.gather(chunk, len);
       if (pos < 0) return 0;
     }
-    const len = chunk.length;
     while (pos < len) {
       const st = this.state;
-      if (st === HEAD && this.peekHead(chunk, pos)) {
+      if (st === HEAD && this.peekHead(chunk, pos, len)) {
         pos += this.peeked;
       } else if (st === HEAD || st === TRAILERS) {
         const end = blockEnd(chunk, pos, len, pos, st === TRAILERS);
         if (end < 0) {
-          this.keep(chunk, pos);
+          this.keep(chunk, pos, len);
           return 0;
         }
         this.block(chunk, pos, end);
@@ -126,10 +128,10 @@ export class H1ResponseParser {
         const n = Math.min(this.remaining, len - pos);
         this.remaining -= n;
         if (this.remaining === 0) this.state = st === BODY_LENGTH ? PARSE_DONE : CHUNK_DATA_CR;
-        this.sink.onBody(pos === 0 && n === len ? chunk : chunk.subarray(pos, pos + n));
+        this.sink.onBody(pos === 0 && n === chunk.length ? chunk : chunk.subarray(pos, pos + n));
         pos += n;
       } else if (st === BODY_CLOSE) {
-        this.sink.onBody(pos === 0 ? chunk : chunk.subarray(pos));
+        this.sink.onBody(pos === 0 && len === chunk.length ? chunk : chunk.subarray(pos, len));
         pos = len;
       } else if (st < PARSE_DONE) {
         this.chunkByte(chunk[pos++]);
@@ -146,8 +148,8 @@ export class H1ResponseParser {
   }
 
   /** Keeps the start of a split head. */
-  private keep(chunk: Buffer, pos: number): void {
-    const n = chunk.length - pos;
+  private keep(chunk: Buffer, pos: number, len: number): void {
+    const n = len - pos;
     if (this.headBytes + this.split.length + n > this.maxHeadBytes) {
       this.fail('HPE_HEADER_OVERFLOW', `head larger than ${this.maxHeadBytes} bytes`);
       return;
@@ -156,10 +158,10 @@ export class H1ResponseParser {
   }
 
   /** Adds a chunk to a split head; parses it when complete and returns where the chunk's rest starts, or -1. */
-  private gather(chunk: Buffer): number {
+  private gather(chunk: Buffer, len: number): number {
     const old = this.split.length;
     const room = this.maxHeadBytes - this.headBytes - old + 4;
-    const end = this.split.add(chunk, Math.min(chunk.length, Math.max(0, room)), this.state === TRAILERS);
+    const end = this.split.add(chunk, Math.min(len, Math.max(0, room)), this.state === TRAILERS);
     if (end < 0) {
       if (this.headBytes + this.split.length > this.maxHeadBytes)
         this.fail('HPE_HEADER_OVERFLOW', `head larger than ${this.maxHeadBytes} bytes`);
@@ -174,8 +176,8 @@ export class H1ResponseParser {
    * The common case, a whole head within the chunk's first few KiB: one latin1 decode of that window serves
    * both the search for CRLFCRLF and the head's strings. Sets `peeked` to the head's length.
    */
-  private peekHead(chunk: Buffer, pos: number): boolean {
-    const w = chunk.toString('latin1', pos, Math.min(chunk.length, pos + PEEK_BYTES));
+  private peekHead(chunk: Buffer, pos: number, len: number): boolean {
+    const w = chunk.toString('latin1', pos, Math.min(len, pos + PEEK_BYTES));
     const i = w.indexOf('\r\n\r\n');
     if (i < 0) return false;
     this.peeked = i + 4;
