@@ -154,15 +154,10 @@ async function main() {
     else say(`  Redis not reachable at ${redisUrl}: the redis row is skipped`);
     await shared.proc.stop();
 
-    say(`memory: ${sprayKeys} distinct client keys through the rate-limit tables`);
-    const spray = await startRempart(
-      rempartConfig(originPort, 'rate_limits:\n  - name: per-ip\n    key: [ip]\n    rate: 100\n    burst: 100\n'),
-    );
-    procs.push(spray.proc);
     const script = join(dir, 'spray.lua');
     // Each request carries a new X-Forwarded-For from a trusted peer: one new rate-limit key per request. The
     // spray runs in rounds, each continuing the address sequence (SPRAY_FROM), until the count is reached:
-    // wrk runs for a fixed time, and the spray's rate is not known in advance. Bounded at 240 s in all.
+    // wrk runs for a fixed time, and the spray's rate is not known in advance. Bounded at 240 s per gateway.
     writeFileSync(
       script,
       `local n = tonumber(os.getenv("SPRAY_FROM") or "0")
@@ -173,25 +168,42 @@ request = function()
 end
 `,
     );
-    const pid = spray.proc.child.pid!;
-    const before = rssMb(pid);
-    let sent = 0;
-    const sprayEnd = Date.now() + 240_000;
-    while (sent < sprayKeys && Date.now() < sprayEnd) {
-      process.env.SPRAY_FROM = String(sent);
-      const round = await runWrk(`http://127.0.0.1:${spray.port}/`, { seconds: 15, connections, script });
-      sent += round.requests;
+    // The default configuration (one worker) and the bench's `workers: auto` (shared-memory tables, one more
+    // V8 isolate per extra worker).
+    const memory: Record<
+      string,
+      { keys_sent: number; rss_before_mb: number; rss_after_mb: number; max_rss_mb: number }
+    > = {};
+    for (const workers of [1, 'auto'] as const) {
+      say(`memory: ${sprayKeys} distinct client keys through the rate-limit tables (workers: ${workers})`);
+      const spray = await startRempart(
+        rempartConfig(
+          originPort,
+          'rate_limits:\n  - name: per-ip\n    key: [ip]\n    rate: 100\n    burst: 100\n',
+          workers,
+        ),
+      );
+      procs.push(spray.proc);
+      const pid = spray.proc.child.pid!;
+      const before = rssMb(pid);
+      let sent = 0;
+      const sprayEnd = Date.now() + 240_000;
+      while (sent < sprayKeys && Date.now() < sprayEnd) {
+        process.env.SPRAY_FROM = String(sent);
+        const round = await runWrk(`http://127.0.0.1:${spray.port}/`, { seconds: 15, connections, script });
+        sent += round.requests;
+      }
+      const after = rssMb(pid);
+      const m = {
+        keys_sent: sent,
+        rss_before_mb: Math.round(before.rss),
+        rss_after_mb: Math.round(after.rss),
+        max_rss_mb: Math.round(after.hwm),
+      };
+      memory[workers === 1 ? 'workers_1' : 'workers_auto'] = m;
+      say(`  keys sent ${m.keys_sent}, RSS ${m.rss_before_mb} → ${m.rss_after_mb} MB (peak ${m.max_rss_mb} MB)`);
+      await spray.proc.stop();
     }
-    const after = rssMb(pid);
-    const memory = {
-      keys_sent: sent,
-      rss_before_mb: Math.round(before.rss),
-      rss_after_mb: Math.round(after.rss),
-      max_rss_mb: Math.round(after.hwm),
-    };
-    say(
-      `  keys sent ${memory.keys_sent}, RSS ${memory.rss_before_mb} → ${memory.rss_after_mb} MB (peak ${memory.max_rss_mb} MB)`,
-    );
 
     const get = (name: string, target: string) => rows.find((x) => x.name === name && x.target === target);
     const ratio = (a?: Row, b?: Row) => (a && b && b.rps > 0 ? Number((a.rps / b.rps).toFixed(2)) : null);
