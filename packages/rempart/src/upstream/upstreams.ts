@@ -1,5 +1,4 @@
-import type { Dispatcher } from 'undici';
-import { Client } from 'undici';
+import type { Client, Dispatcher } from 'undici';
 import type { UpstreamConfig } from '../config/schema.ts';
 import type { Clock } from '../core/clock.ts';
 import { CidrSet } from '../core/ip-prefix.ts';
@@ -143,12 +142,6 @@ class Upstream implements JobHost {
     };
     this.health = newHealthState(this.clock.mono());
     if (cfg.health !== undefined) {
-      this.probeClient = new Client(this.origin, {
-        pipelining: 1,
-        connectTimeout: cfg.health.timeout_ms,
-        headersTimeout: cfg.health.timeout_ms,
-        bodyTimeout: cfg.health.timeout_ms,
-      });
       this.probeTimer = setInterval(() => void this.probe(), cfg.health.interval_ms);
       this.probeTimer.unref();
     }
@@ -255,10 +248,19 @@ class Upstream implements JobHost {
 
   async probe(): Promise<void> {
     const h = this.cfg.health;
-    if (h === undefined || this.probing || this.closed || this.probeClient === undefined) return;
+    if (h === undefined || this.probing || this.closed) return;
     this.probing = true;
     let ok = false;
     try {
+      // undici is loaded with the first probe only: ~20 MB of RSS per thread that a gateway without health
+      // checks never needs (each worker thread loads its own modules).
+      this.probeClient ??= new (await import('undici')).Client(this.origin, {
+        pipelining: 1,
+        connectTimeout: h.timeout_ms,
+        headersTimeout: h.timeout_ms,
+        bodyTimeout: h.timeout_ms,
+      });
+      if (this.closed) return;
       const r = await this.probeClient.request({
         path: this.basePath + h.path,
         method: 'GET',
