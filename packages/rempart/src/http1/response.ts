@@ -69,6 +69,10 @@ export class H1Response extends EventEmitter {
   private readonly sink: ResponseSink;
   private stored: OutgoingHttpHeaders | undefined = undefined;
   private given: OutgoingHttpHeaders | undefined = undefined;
+  /** Field lines given whole by writeHeadRaw, and their framing facts. */
+  private raw: string | undefined = undefined;
+  private rawLength = -1;
+  private rawDate = false;
   /** Bytes still expected by a Content-Length, CHUNKED, or NO_FRAMING (HEAD/204/304 or close-delimited). */
   private left = NO_FRAMING;
   private bodyless = false;
@@ -133,6 +137,31 @@ export class H1Response extends EventEmitter {
     if (typeof reasonOrHeaders === 'string') this.statusMessage = reasonOrHeaders;
     else headers = reasonOrHeaders;
     this.given = this.stored === undefined ? headers : { ...this.stored, ...headers };
+    this.raw = undefined;
+    return this;
+  }
+
+  /**
+   * The proxy's fast path: `fields` are an origin's field lines ("name: value\r\n" each, hop-by-hop ones
+   * removed) that the upstream response parser has checked (names are tokens, values hold no CR, LF, NUL or
+   * other control), so they are copied without a second pass; only `cookie`, the gateway's own Set-Cookie
+   * value, is checked here. `contentLength` is the origin's (-1 when none), whose line is among `fields`.
+   */
+  writeHeadRaw(
+    status: number,
+    fields: string,
+    contentLength: number,
+    hasDate: boolean,
+    cookie: string | undefined,
+  ): this {
+    if (this.headersSent) throw new Error('headers already sent');
+    if (cookie !== undefined && headerKind('set-cookie', cookie) === INVALID)
+      throw new InvalidHeaderError('invalid header set-cookie');
+    this.statusCode = status;
+    this.given = this.stored;
+    this.raw = cookie === undefined ? fields : `${fields}set-cookie: ${cookie}\r\n`;
+    this.rawLength = contentLength;
+    this.rawDate = hasDate;
     return this;
   }
 
@@ -187,6 +216,12 @@ export class H1Response extends EventEmitter {
           head += `${name}: ${s}\r\n`;
         }
       }
+    if (this.raw !== undefined) {
+      head += this.raw;
+      if (this.rawLength >= 0) length = this.rawLength;
+      if (this.rawDate) hasDate = true;
+      ascii = false; // an origin's values may hold obs-text
+    }
     if (!hasDate) head += `date: ${httpDate()}\r\n`;
     this.bodyless = this.req.method === 'HEAD' || status === 204 || status === 304 || status < 200;
     const http10 = this.req.httpVersionMinor === 0;

@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.ts';
 import type { H1Request } from '../http1/request.ts';
 import { type AnyResponse, addGatewayCookie, writeError } from '../pipeline/respond.ts';
 import type { RequestCtx } from '../pipeline/types.ts';
+import type { ForwardHead, ForwardHeadSource } from './h1-forward-lines.ts';
 import { buildResponseHeaders, buildTrailers } from './response-headers.ts';
 import { errorCode, shouldRetry } from './retry.ts';
 
@@ -46,6 +47,16 @@ export interface JobHost {
   /** Called once when the job settles; `dispatched` says whether it held an origin connection slot. */
   finish(job: ForwardJob, outcome: Outcome, status: number | undefined, dispatched: boolean): void;
   dequeue(job: ForwardJob): void;
+}
+
+/** The HTTP/1.1 engine's response (http1/response.ts) takes an origin's checked field lines whole. */
+interface RawHeadWriter {
+  writeHeadRaw(status: number, fields: string, contentLength: number, hasDate: boolean, cookie?: string): unknown;
+}
+
+function forwardHeadOf(controller: Dispatcher.DispatchController): ForwardHead | undefined {
+  const source = controller as Partial<ForwardHeadSource>;
+  return source.forwardHead === undefined ? undefined : source.forwardHead();
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
@@ -178,7 +189,20 @@ export class ForwardJob implements Dispatcher.DispatchHandler, ForwardResult {
     this.status = statusCode;
     this.hooks?.onResponseStart?.(this.ctx, statusCode, this.host.clock.mono() - this.startMono, headers);
     try {
-      (this.res as ServerResponse).writeHead(statusCode, addGatewayCookie(buildResponseHeaders(headers), this.ctx));
+      // HTTP/1.1 clients of our own engine get the origin's lines copied as they came (H1Pool offers them);
+      // HTTP/2 and node:http responses are given a headers object.
+      const raw =
+        (this.res as Partial<RawHeadWriter>).writeHeadRaw === undefined ? undefined : forwardHeadOf(controller);
+      if (raw !== undefined)
+        (this.res as RawHeadWriter).writeHeadRaw(
+          statusCode,
+          raw.fields,
+          raw.contentLength,
+          raw.hasDate,
+          this.ctx.setCookie,
+        );
+      else
+        (this.res as ServerResponse).writeHead(statusCode, addGatewayCookie(buildResponseHeaders(headers), this.ctx));
     } catch (err) {
       // A header Node refuses to send (e.g. invalid on HTTP/2): the answer cannot be relayed faithfully.
       controller.abort(err as Error);

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { type BodyOwner, BodyWriter } from './h1-body-writer.ts';
 import { CODES, socketError, UpstreamError } from './h1-errors.ts';
+import type { ForwardHead } from './h1-forward-lines.ts';
 import type { PoolRequest, RequestCarrier } from './h1-pool-request.ts';
 import { BODY_BUFFER, BODY_CHUNKED, BODY_NONE } from './h1-request-head.ts';
 import { H1ResponseParser, PARSE_DONE, PARSE_FAILED, type ResponseSink } from './h1-response-parser.ts';
@@ -154,6 +155,10 @@ export class H1Connection implements ResponseSink, RequestCarrier, DeadlineOwner
 
   abortRequest(req: PoolRequest, reason: Error): void {
     if (this.req === req) this.abortCurrent(reason);
+  }
+
+  forwardHead(): ForwardHead | undefined {
+    return this.parser.forwardHead();
   }
 
   pauseReading(): void {

@@ -1,9 +1,12 @@
 import { ResponseParseError } from './h1-errors.ts';
+import { ForwardLines } from './h1-forward-lines.ts';
 import { eachToken, keepAliveTimeoutMs, knownName, parseLength, tokenCase, valueKind } from './h1-header-fields.ts';
+import { isHopByHop } from './hop-by-hop.ts';
 
 // The field lines of one response head (or trailer section), parsed from its latin1 text into a headers object
 // shaped like node:http's (lower-case names, repeats as arrays, set-cookie always an array), and the framing
-// facts the parser decides on: Content-Length, Transfer-Encoding, Connection tokens, the Keep-Alive hint.
+// facts the parser decides on: Content-Length, Transfer-Encoding, Connection tokens, the Keep-Alive hint. The
+// lines a proxy forwards are noted on the way (ForwardLines), at the cost of four offsets per line.
 
 export type Fields = Record<string, string | string[]>;
 
@@ -21,6 +24,10 @@ export class FieldLines {
   /** Keep-Alive: timeout=N in ms, -1 when none. */
   keepAliveMs = -1;
   error: ResponseParseError | undefined = undefined;
+  /** The head's forwardable lines (heads only, not trailers). */
+  readonly forward = new ForwardLines();
+  /** The line being parsed is not forwarded although it is end-to-end (a repeated Content-Length, __proto__). */
+  private dropLine = false;
 
   reset(): void {
     this.contentLength = -1;
@@ -32,13 +39,18 @@ export class FieldLines {
   }
 
   /**
-   * Parses the lines of `s` from `p` to its final empty line (`s` ends with the block's CRLFCRLF) into `h`.
-   * Trailer fields are taken as they are, never as framing. False, with `error` set, on a bad line.
+   * Parses the lines of `s` from `p` to its final empty line (s[0, end) ends with the block's CRLFCRLF) into
+   * `h`. Trailer fields are taken as they are, never as framing. False, with `error` set, on a bad line.
    */
-  parse(s: string, p: number, h: Fields, trailer: boolean): boolean {
+  parse(s: string, p: number, end: number, h: Fields, trailer: boolean): boolean {
+    if (!trailer) this.forward.reset(s);
     for (;;) {
       // The block ends with its first CRLFCRLF: a line starting with CR must be that final empty line.
-      if (s.charCodeAt(p) === CR) return p + 2 === s.length || this.fail('HPE_INVALID_HEADER_TOKEN', 'bare CR');
+      if (s.charCodeAt(p) === CR) {
+        if (p + 2 !== end) return this.fail('HPE_INVALID_HEADER_TOKEN', 'bare CR');
+        this.forward.contentLength = this.contentLength;
+        return true;
+      }
       // A colon found past this line's end makes a "name" holding CRLF, which fails as a token.
       const colon = s.indexOf(':', p);
       let name = colon < 0 ? undefined : knownName(s, p, colon);
@@ -56,7 +68,9 @@ export class FieldLines {
       while (a < b && isOws(s.charCodeAt(a))) a++;
       while (b > a && isOws(s.charCodeAt(b - 1))) b--;
       if (valueKind(s, a, b) < 0) return this.fail('HPE_INVALID_HEADER_TOKEN', `bad byte in the value of ${name}`);
+      this.dropLine = false;
       if (!this.field(h, name, s.slice(a, b), trailer)) return false;
+      if (!trailer && !this.dropLine && !isHopByHop(name)) this.forward.add(p, colon, a, b, name === 'date');
       p = eol + 2;
     }
   }
@@ -79,6 +93,7 @@ export class FieldLines {
         if (n < 0) return this.fail('HPE_INVALID_CONTENT_LENGTH', 'bad Content-Length');
         if (this.contentLength >= 0) {
           // An identical repeat is forwarded once; a different one leaves two framings to choose from.
+          this.dropLine = true;
           return n === this.contentLength || this.fail('HPE_INVALID_CONTENT_LENGTH', 'differing Content-Length');
         }
         this.contentLength = n;
@@ -94,6 +109,7 @@ export class FieldLines {
     else if (!Object.hasOwn(h, name)) {
       // A name shared with Object.prototype (constructor, toString…); "__proto__" cannot be a key and is dropped.
       if (name !== '__proto__') h[name] = value;
+      else this.dropLine = true;
     } else if (typeof prev === 'string') h[name] = [prev, value];
     else prev.push(value);
     return true;
@@ -106,6 +122,7 @@ export class FieldLines {
       eachToken(v, (t) => {
         if (t === 'close') this.connClose = true;
         else if (t === 'keep-alive') this.connKeepAlive = true;
+        else this.forward.unusable = true;
       });
   }
 }

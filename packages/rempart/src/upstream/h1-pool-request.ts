@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { CODES, UpstreamError } from './h1-errors.ts';
+import type { ForwardHead, ForwardHeadSource } from './h1-forward-lines.ts';
 import { BODY_NONE, type PreparedRequest } from './h1-request-head.ts';
 
 // One dispatched request: its prepared head and body, and the controller handed to the handler (abort,
@@ -11,6 +12,7 @@ import { BODY_NONE, type PreparedRequest } from './h1-request-head.ts';
 /** What a request needs from the connection carrying it and from the pool queueing it. */
 export interface RequestCarrier {
   abortRequest(req: PoolRequest, reason: Error): void;
+  forwardHead(): ForwardHead | undefined;
   pauseReading(): void;
   resumeReading(): void;
 }
@@ -22,7 +24,7 @@ export interface RequestQueue {
 const NO_CONTEXT = Object.freeze({});
 const NO_TRAILERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
 
-export class PoolRequest implements Dispatcher.DispatchController, PreparedRequest {
+export class PoolRequest implements Dispatcher.DispatchController, PreparedRequest, ForwardHeadSource {
   readonly handler: Dispatcher.DispatchHandler;
   readonly isHead: boolean;
   /** Per-request timeouts from the dispatch options; -1 means the pool's. */
@@ -87,6 +89,11 @@ export class PoolRequest implements Dispatcher.DispatchController, PreparedReque
     if (this.settled || !this.pausedFlag) return;
     this.pausedFlag = false;
     this.conn?.resumeReading();
+  }
+
+  /** The final head's lines as a proxy forwards them, while the handler's onResponseStart runs. */
+  forwardHead(): ForwardHead | undefined {
+    return this.conn?.forwardHead();
   }
 
   /** Lets the handler see its controller; a throw there fails the request. */

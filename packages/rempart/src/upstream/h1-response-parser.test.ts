@@ -50,6 +50,41 @@ describe('h1 response parser', () => {
     assert.equal(p.keepAlive, true);
   });
 
+  it('offers the final head as a proxy forwards it: hop-by-hop lines out, names lower-cased, order kept', () => {
+    const text =
+      'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: keep-alive\r\nSet-Cookie: a=1\r\n' +
+      'Keep-Alive: timeout=5\r\nContent-Length: 2\r\nX-Odd:  spaced\t \r\nContent-Length: 2\r\n' +
+      'Transfer-Encoding-X: y\r\nProxy-Thing: z\r\nSet-Cookie: b=2\r\nDate: Sat, 06 Dec 2025 20:00:00 GMT\r\n\r\nok';
+    for (const step of [0, 5]) {
+      const seen: string[] = [];
+      const p: H1ResponseParser = new H1ResponseParser({
+        onHead: (status) => {
+          const f = p.forwardHead();
+          seen.push(`${status} ${f?.contentLength} ${f?.hasDate}`, f?.fields ?? 'none');
+        },
+        onBody: () => {},
+      });
+      p.reset(false);
+      const all = Buffer.from(text, 'latin1');
+      const n = step === 0 ? all.length : step;
+      for (let i = 0; i < all.length && p.state < PARSE_DONE; i += n) p.execute(all.subarray(i, i + n));
+      assert.deepEqual(seen, [
+        '200 2 true',
+        'content-type: text/plain\r\nset-cookie: a=1\r\ncontent-length: 2\r\nx-odd: spaced\r\n' +
+          'transfer-encoding-x: y\r\nset-cookie: b=2\r\ndate: Sat, 06 Dec 2025 20:00:00 GMT\r\n',
+      ]);
+    }
+    // Connection naming other fields: those drops are left to the headers object, no forward head.
+    const named: (string | undefined)[] = [];
+    const q: H1ResponseParser = new H1ResponseParser({
+      onHead: () => void named.push(q.forwardHead()?.fields),
+      onBody: () => {},
+    });
+    q.reset(false);
+    q.execute(Buffer.from('HTTP/1.1 200 OK\r\nConnection: x-hop\r\nX-Hop: 1\r\nContent-Length: 0\r\n\r\n'));
+    assert.deepEqual(named, [undefined]);
+  });
+
   it('chunked with extensions and trailers, whatever the chunk boundaries', () => {
     for (const step of [0, 1, 2, 3, 7, 16]) {
       const r = feed(CHUNKED, step);

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { ResponseParseError } from './h1-errors.ts';
 import { FieldLines, type Fields } from './h1-field-lines.ts';
+import type { ForwardHead } from './h1-forward-lines.ts';
 import { isChunkedOnly, valueKind } from './h1-header-fields.ts';
 import { blockEnd, SplitHead } from './h1-split-head.ts';
 
@@ -87,6 +88,11 @@ export class H1ResponseParser {
     this.headBytes = 0;
     this.split.clear();
     this.lines.reset();
+  }
+
+  /** The final head as a proxy forwards it (see ForwardLines); asked for during the sink's onHead only. */
+  forwardHead(): ForwardHead | undefined {
+    return this.headDone ? this.lines.forward.render() : undefined;
   }
 
   halt(): void {
@@ -181,32 +187,34 @@ export class H1ResponseParser {
     const i = w.indexOf('\r\n\r\n');
     if (i < 0) return false;
     this.peeked = i + 4;
-    this.blockText(w.length === i + 4 ? w : w.slice(0, i + 4));
+    // Parsed in place up to its end: a slice of the window would be a sliced string, slower to read per char.
+    this.blockText(w, i + 4);
     return true;
   }
 
   private block(b: Buffer, from: number, end: number): void {
-    this.blockText(b.toString('latin1', from, end));
+    this.blockText(b.toString('latin1', from, end), end - from);
   }
 
-  private blockText(s: string): void {
-    this.headBytes += s.length;
+  /** The block is s[0, end) (what follows in `s` belongs to the body). */
+  private blockText(s: string, end: number): void {
+    this.headBytes += end;
     if (this.headBytes > this.maxHeadBytes) {
       this.fail('HPE_HEADER_OVERFLOW', `head larger than ${this.maxHeadBytes} bytes`);
       return;
     }
     if (this.state === TRAILERS) {
       const t: Fields = {};
-      if (this.fields(s, 0, t, true)) {
+      if (this.fields(s, 0, end, t, true)) {
         this.trailers = t as IncomingHttpHeaders;
         this.state = PARSE_DONE;
       }
       return;
     }
-    this.head(s);
+    this.head(s, end);
   }
 
-  private head(s: string): void {
+  private head(s: string, end: number): void {
     const eol = s.indexOf('\r\n');
     if (eol < 12 || !s.startsWith('HTTP/1.') || s.charCodeAt(8) !== 32) {
       this.fail('HPE_INVALID_CONSTANT', 'bad status line');
@@ -236,7 +244,7 @@ export class H1ResponseParser {
     }
     const reason = eol > 13 ? s.slice(13, eol) : '';
     const h: Fields = {};
-    if (!this.fields(s, eol + 2, h, false)) return;
+    if (!this.fields(s, eol + 2, end, h, false)) return;
     if (status < 200) {
       this.lines.reset();
       this.state = HEAD;
@@ -283,8 +291,8 @@ export class H1ResponseParser {
     }
   }
 
-  private fields(s: string, p: number, h: Fields, trailer: boolean): boolean {
-    if (this.lines.parse(s, p, h, trailer)) return true;
+  private fields(s: string, p: number, end: number, h: Fields, trailer: boolean): boolean {
+    if (this.lines.parse(s, p, end, h, trailer)) return true;
     this.state = PARSE_FAILED;
     this.error = this.lines.error;
     return false;
