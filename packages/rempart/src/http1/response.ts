@@ -349,7 +349,8 @@ export class H1Response extends EventEmitter {
         s.uncork();
       }
       if (!this.bodyless && len > 0) this.left -= len;
-    } else {
+    } else if (chunk !== undefined || this.left === CHUNKED) {
+      // A proxied answer usually ends here with nothing left to write (its body framed by Content-Length).
       s.cork();
       if (chunk !== undefined)
         this.writeBody(

@@ -190,7 +190,8 @@ class Upstream implements JobHost {
     this.count(outcome);
     if (outcome !== 'client-aborted') {
       const ok = outcome === 'ok' && (status === undefined || status < 500);
-      this.note(recordResult(this.health, ok, job.trial, this.clock.mono(), this.params), outcome);
+      // The job's end, read from the clock once when it settled.
+      this.note(recordResult(this.health, ok, job.trial, job.startMono + job.upstreamMs, this.params), outcome);
     } else if (job.trial) this.health.trialInFlight = false;
     this.pump();
   }
@@ -317,10 +318,17 @@ export function createUpstreams(configs: readonly UpstreamConfig[], opts: Upstre
   for (const c of configs) map.set(c.name, new Upstream(c, opts));
   const trusted = new CidrSet(opts.trustedProxies ?? []);
   const stripHeaders = opts.stripHeaders;
-  const factsOf = (ctx: RequestCtx) => ({
-    peerTrusted: trusted.match(ctx.peerIp) !== undefined,
-    strip: stripHeaders?.(),
-  });
+  // The peer's trust is asked per request but seldom changes from one request to the next (keep-alive runs, a
+  // load balancer in front): the last answer is kept, since CidrSet.match parses the address every time.
+  let lastPeer = '';
+  let lastTrusted = false;
+  const factsOf = (ctx: RequestCtx) => {
+    if (ctx.peerIp !== lastPeer) {
+      lastTrusted = trusted.match(ctx.peerIp) !== undefined;
+      lastPeer = ctx.peerIp;
+    }
+    return { peerTrusted: lastTrusted, strip: stripHeaders?.() };
+  };
 
   function forward(
     name: string,

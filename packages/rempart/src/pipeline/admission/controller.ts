@@ -136,13 +136,16 @@ export class AdmissionController {
     return promise;
   }
 
-  /** Exactly once per ticket; later calls are ignored. Only completed requests teach the limit. */
-  release(ticket: Ticket, how: 'done' | 'cancel', latencyMs: number): void {
+  /**
+   * Exactly once per ticket; later calls are ignored. Only completed requests teach the limit. The latency is
+   * measured here from the ticket's admission unless given (one clock read serves both).
+   */
+  release(ticket: Ticket, how: 'done' | 'cancel', latencyMs?: number): void {
     if (ticket.released) return;
     ticket.released = true;
     this.#inFlight--;
     const now = this.#clock.mono();
-    if (how === 'done') this.#gradient.sample(latencyMs, now, this.#inFlight + 1);
+    if (how === 'done') this.#gradient.sample(latencyMs ?? now - ticket.admittedAt, now, this.#inFlight + 1);
     this.#drain(now);
   }
 

@@ -74,7 +74,7 @@ export function createAdmissionStage(o: AdmissionStageOptions): Stage {
   };
   const admit = (ctx: RequestCtx, deps: Deps, c: AdmissionController, t: Ticket | Shed): Verdict => {
     if (isShed(t)) return shedVerdict(t.cls, deps);
-    ctx.release = (how) => c.release(t, how, o.clock.mono() - t.admittedAt);
+    ctx.release = (how) => c.release(t, how);
     return PASS;
   };
 
