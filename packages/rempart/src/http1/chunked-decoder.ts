@@ -1,4 +1,4 @@
-import type { HeadError } from './request-head.ts';
+import { type HeadError, headError } from './request-head.ts';
 
 // Incremental decoder of a chunked request body (RFC 9112 §7.1): sizes in hex (at most 13 digits, so they stay
 // exact in a double), extensions bounded and skipped, data handed on as slices of the input (never copied),
@@ -13,13 +13,11 @@ export const MAX_CHUNK_EXT = 1024;
 /** Trailer section bound. */
 export const MAX_TRAILER_BYTES = 8 * 1024;
 
-const err = (status: HeadError['status'], reason: string): HeadError => Object.freeze({ status, reason });
-
 export const CHUNK_ERRORS = {
-  size: err(400, 'invalid-chunk-size'),
-  framing: err(400, 'invalid-chunk-framing'),
-  ext: err(413, 'chunk-extension-too-long'),
-  trailers: err(431, 'trailers-too-large'),
+  size: headError(400, 'invalid-chunk-size'),
+  framing: headError(400, 'invalid-chunk-framing'),
+  ext: headError(413, 'chunk-extension-too-long'),
+  trailers: headError(431, 'trailers-too-large'),
 } as const;
 
 const HEX = new Int8Array(256).fill(-1);

@@ -37,23 +37,24 @@ export interface HeadError {
   readonly reason: string;
 }
 
-const err = (status: HeadError['status'], reason: string): HeadError => Object.freeze({ status, reason });
+/** A refusal of the parsers (head or body framing), frozen: the same object is reused for every request. */
+export const headError = (status: HeadError['status'], reason: string): HeadError => Object.freeze({ status, reason });
 
 export const HEAD_ERRORS = {
-  requestLine: err(400, 'invalid-request-line'),
-  connect: err(400, 'connect-not-allowed'),
-  method: err(400, 'unknown-method'),
-  target: err(400, 'invalid-request-target'),
-  version: err(400, 'http-version-not-supported'),
-  lineEnding: err(400, 'bare-lf'),
-  headerName: err(400, 'invalid-header-name'),
-  headerValue: err(400, 'invalid-header-characters'),
-  obsFold: err(400, 'obs-fold'),
-  badCl: err(400, 'invalid-content-length'),
-  duplicateCl: err(400, 'duplicate-content-length'),
-  clAndTe: err(400, 'content-length-with-transfer-encoding'),
-  teTwice: err(400, 'transfer-encoding-repeated'),
-  tooLarge: err(431, 'header-too-large'),
+  requestLine: headError(400, 'invalid-request-line'),
+  connect: headError(400, 'connect-not-allowed'),
+  method: headError(400, 'unknown-method'),
+  target: headError(400, 'invalid-request-target'),
+  version: headError(400, 'http-version-not-supported'),
+  lineEnding: headError(400, 'bare-lf'),
+  headerName: headError(400, 'invalid-header-name'),
+  headerValue: headError(400, 'invalid-header-characters'),
+  obsFold: headError(400, 'obs-fold'),
+  badCl: headError(400, 'invalid-content-length'),
+  duplicateCl: headError(400, 'duplicate-content-length'),
+  clAndTe: headError(400, 'content-length-with-transfer-encoding'),
+  teTwice: headError(400, 'transfer-encoding-repeated'),
+  tooLarge: headError(431, 'header-too-large'),
 } as const;
 
 const CR = 13;

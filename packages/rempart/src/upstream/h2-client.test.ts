@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import {
   type ClientHttp2Session,
@@ -14,50 +12,16 @@ import {
   type IncomingHttpHeaders,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock } from '../core/clock.ts';
 import type { ForwardResult } from './forward.ts';
 import { ctxFor, type Listening, startOrigin, upstreamConfig } from './testing/front.ts';
+import { throwawayCert } from './testing/throwaway-cert.ts';
 import { createUpstreams, type Upstreams } from './upstreams.ts';
 
 // HTTP/2 clients in front, HTTP/1.1 origin behind: pseudo-headers become Host, connection-specific origin
 // headers never reach the h2 stream, trailers pass, and a reset stream cancels the origin request.
-
-/** A throwaway self-signed certificate, or undefined when openssl is missing (then the test uses h2c). */
-function throwawayCert(): { key: Buffer; cert: Buffer } | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'rempart-h2-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-keyout',
-        join(dir, 'k.pem'),
-        '-out',
-        join(dir, 'c.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    return { key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) };
-  } catch {
-    return undefined;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
