@@ -339,7 +339,14 @@ export class H1Response extends EventEmitter {
         this.destroy(new Error('response body longer than its Content-Length'));
         return this;
       }
-      if (this.bodyless || len === 0) s.write(head, 'latin1');
+      if (this.left === CHUNKED) {
+        // The caller named chunked coding itself: frame the body and end the chunk stream.
+        s.cork();
+        s.write(head, 'latin1');
+        if (len > 0) this.writeBody(typeof chunk === 'string' ? Buffer.from(chunk, enc) : (chunk as Uint8Array));
+        s.write(`0\r\n${this.trailers}\r\n`, 'latin1');
+        s.uncork();
+      } else if (this.bodyless || len === 0) s.write(head, 'latin1');
       else if (typeof chunk === 'string' && ascii && enc === 'utf8')
         s.write(head + chunk); // one write, one syscall: the head is plain ASCII, so utf8 encodes it unchanged
       else {
@@ -348,7 +355,7 @@ export class H1Response extends EventEmitter {
         s.write(typeof chunk === 'string' ? Buffer.from(chunk, enc) : (chunk as Uint8Array));
         s.uncork();
       }
-      if (!this.bodyless && len > 0) this.left -= len;
+      if (!this.bodyless && len > 0 && this.left >= 0) this.left -= len;
     } else if (chunk !== undefined || this.left === CHUNKED) {
       // A proxied answer usually ends here with nothing left to write (its body framed by Content-Length).
       s.cork();

@@ -302,6 +302,20 @@ describe('cleartext HTTP/1.1 engine', () => {
     assert.ok(drains > 0, 'the writer waited for drain at least once');
   });
 
+  it('frames a body in chunks when the caller names chunked coding itself, empty or not', async () => {
+    const port = await serve((req, res) => {
+      res.writeHead(200, { 'transfer-encoding': 'chunked' });
+      res.end(req.url === '/empty' ? undefined : 'abc');
+    });
+    const c = client(port);
+    c.send('GET /full HTTP/1.1\r\nhost: a\r\n\r\n');
+    assert.match(await c.read(/\r\n0\r\n\r\n$/), /\r\n\r\n3\r\nabc\r\n0\r\n\r\n$/);
+    c.reset();
+    c.send('GET /empty HTTP/1.1\r\nhost: a\r\n\r\n');
+    assert.match(await c.read(/\r\n0\r\n\r\n$/), /transfer-encoding: chunked\r\n(?:[^\r]+\r\n)*\r\n0\r\n\r\n$/);
+    c.socket.destroy();
+  });
+
   it('refuses response headers that would split the response, and short bodies are cut', async () => {
     const port = await serve((req, res) => {
       if (req.url === '/split') {
