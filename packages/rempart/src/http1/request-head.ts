@@ -64,7 +64,8 @@ const SP = 32;
 const HT = 9;
 const COLON = 58;
 
-function isDigits(s: string): boolean {
+/** A Content-Length value: digits only, at most 15 of them (exact in a double). */
+export function isDigits(s: string): boolean {
   if (s.length === 0 || s.length > 15) return false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { LimitsConfig } from '../config/schema.ts';
 import { newDecisionId } from '../core/decision-id.ts';
 import type { H1Request } from '../http1/request.ts';
+import { isDigits } from '../http1/request-head.ts';
 import { rawErrorResponse } from '../pipeline/respond.ts';
 
 // Request hygiene: what Node's parser (llhttp, strict mode) lets through but a gateway in front of an
@@ -41,15 +42,6 @@ type HygieneLimits = Pick<LimitsConfig, 'max_url_bytes' | 'max_headers'>;
 /** HTTP/2 compatibility request (by shape: an HTTP/1 request line may claim version 2.0). */
 export function isH2Request(req: AnyRequest): req is Http2ServerRequest {
   return (req as Http2ServerRequest).stream !== undefined;
-}
-
-function isDigits(s: string): boolean {
-  if (s.length === 0 || s.length > 15) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
 }
 
 /** Any control character other than horizontal tab (covers obs-fold CR/LF, NUL, DEL). */

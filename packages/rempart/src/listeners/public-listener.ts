@@ -166,9 +166,7 @@ export function createPublicListener(
     server = s;
   } else {
     h1 = new H1Server<ConnInfo>(limits, {
-      onRequest(req, res, info) {
-        opts.onRequest(req, res, info);
-      },
+      onRequest: opts.onRequest,
       log,
       peerOf: (info) => info.peerIp,
     });
