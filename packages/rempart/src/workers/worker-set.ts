@@ -44,13 +44,11 @@ function onBoundPorts(config: Config, bound: readonly ListenerAddress[]): Config
 }
 
 class WorkerHandle {
-  readonly index: number;
   worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  constructor(index: number, worker: Worker) {
-    this.index = index;
+  constructor(worker: Worker) {
     this.worker = worker;
   }
 
@@ -132,7 +130,7 @@ export async function startWorkerSet(config: Config, o: WorkerSetOptions): Promi
       }, o.restartDelayMs ?? RESTART_DELAY_MS).unref();
     });
     // A restarted thread keeps its handle (and index); answers pending on the dead one were dropped at exit.
-    handles[index - 1] ??= new WorkerHandle(index, worker);
+    handles[index - 1] ??= new WorkerHandle(worker);
     handles[index - 1].bind(worker, onOther);
     return { worker, ready };
   };
