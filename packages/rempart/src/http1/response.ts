@@ -349,6 +349,8 @@ export class H1Response extends EventEmitter {
       } else if (this.bodyless || len === 0) s.write(head, 'latin1');
       else if (typeof chunk === 'string' && ascii && enc === 'utf8')
         s.write(head + chunk); // one write, one syscall: the head is plain ASCII, so utf8 encodes it unchanged
+      else if (typeof chunk === 'string' && enc === 'latin1')
+        s.write(head + chunk, 'latin1'); // a byte copy
       else {
         s.cork();
         s.write(head, 'latin1');

@@ -6,6 +6,7 @@ import type { LimitsConfig } from '../config/schema.ts';
 import { CidrSet } from '../core/ip-prefix.ts';
 import type { H1Request } from '../http1/request.ts';
 import type { H1Response } from '../http1/response.ts';
+import { writeMade } from '../pipeline/respond.ts';
 import { createPublicListener, type PublicListener } from './public-listener.ts';
 import { rawExchange, testLimits, testListener } from './testing/raw-client.ts';
 
@@ -314,6 +315,35 @@ describe('cleartext HTTP/1.1 engine', () => {
     c.send('GET /empty HTTP/1.1\r\nhost: a\r\n\r\n');
     assert.match(await c.read(/\r\n0\r\n\r\n$/), /transfer-encoding: chunked\r\n(?:[^\r]+\r\n)*\r\n0\r\n\r\n$/);
     c.socket.destroy();
+  });
+
+  it("sends a gateway-made answer's field lines and ASCII body in one write, framed, and keeps the connection", async () => {
+    const writes: number[] = [];
+    const port = await serve((req, res) => {
+      const write = res.socket.write;
+      let n = 0;
+      res.socket.write = ((...a: Parameters<typeof write>) => {
+        n++;
+        return write.apply(res.socket, a);
+      }) as typeof write;
+      writeMade(res, 403, 'content-type: text/html; charset=utf-8\r\nx-made: yes\r\n', `<p>${req.url}</p>`);
+      res.socket.write = write;
+      writes.push(n);
+    });
+    const c = client(port);
+    c.send('GET /first HTTP/1.1\r\nhost: a\r\n\r\n');
+    const t = await c.read(/<\/p>$/);
+    assert.match(t, /^HTTP\/1\.1 403 Forbidden\r\n/);
+    assert.match(t, /\r\nx-made: yes\r\ncontent-length: 13\r\n/);
+    assert.match(t, /\r\n\r\n<p>\/first<\/p>$/);
+    c.reset();
+    c.send('HEAD /second HTTP/1.1\r\nhost: a\r\n\r\n');
+    const head = await c.read(/\r\n\r\n$/);
+    assert.match(head, /content-length: 14\r\n/);
+    assert.doesNotMatch(head, /<p>/, 'no body after HEAD');
+    assert.equal(c.closed, false);
+    c.socket.destroy();
+    assert.deepEqual(writes, [1, 1]);
   });
 
   it('refuses response headers that would split the response, and short bodies are cut', async () => {

@@ -104,6 +104,37 @@ export function writeError(
   res.end(body);
 }
 
+/**
+ * Writes an answer the gateway made itself (the challenge page, the JSON challenge): `fields` are its field lines,
+ * "name: value\r\n" each, without Content-Length, built from constants and values safe by construction (signed
+ * tokens, decision ids, numbers), and `body` is an ASCII string. The cleartext engine takes both as they are, one
+ * buffer and one write with no second check of each character; other listeners get a header object.
+ */
+export function writeMade(res: AnyResponse, status: number, fields: string, body: string): void {
+  const n = body.length;
+  if ('writeHeadRaw' in res) res.writeHeadRaw(status, `${fields}content-length: ${n}\r\n`, n, false, undefined);
+  else (res as ServerResponse).writeHead(status, fieldsObject(fields, n));
+  res.end(body, 'latin1');
+}
+
+/** JSON string literal in plain ASCII (non-ASCII characters as \\u escapes), for bodies written as latin1. */
+export function asciiJson(s: string): string {
+  const j = JSON.stringify(s);
+  return NON_ASCII.test(j) ? j.replace(NON_ASCII_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : j;
+}
+const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII_ALL = /[^\x00-\x7f]/g;
+
+function fieldsObject(fields: string, length: number): Record<string, string | number> {
+  const headers: Record<string, string | number> = {};
+  for (const line of fields.split('\r\n')) {
+    const colon = line.indexOf(': ');
+    if (colon > 0) headers[line.slice(0, colon)] = line.slice(colon + 2);
+  }
+  headers['content-length'] = length;
+  return headers;
+}
+
 /** Adds the gateway's own cookie (ctx.setCookie) to an answer's headers, after any the origin set. */
 export function addGatewayCookie(headers: OutgoingHttpHeaders, ctx: RequestCtx): OutgoingHttpHeaders {
   const c = ctx.setCookie;

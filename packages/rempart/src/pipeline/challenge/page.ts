@@ -30,8 +30,14 @@ const escChar = (c: string): string => ESC[c] ?? `&#${c.codePointAt(0)};`;
  * French text one) cost ~12 % of the gateway's CPU on a flood of challenge pages.
  */
 export function esc(s: string): string {
-  return s.replace(/[&<>"']|[^\x00-\x7f]/gu, escChar);
+  // Most inputs (a path, a signed token) need nothing: one scan instead of a Unicode-aware regex replace.
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127 || c === 38 || c === 60 || c === 62 || c === 34 || c === 39) return s.replace(ESCAPED, escChar);
+  }
+  return s;
 }
+const ESCAPED = /[&<>"']|[^\x00-\x7f]/gu;
 
 /** The same ASCII text in V8's one-byte representation (round trip through latin1 bytes). */
 function oneByte(ascii: string): string {
@@ -95,7 +101,8 @@ export function renderPage(p: PageInput): string {
   const s = statics(p.lang, p.branding, p.waitS);
   const back = esc(p.back);
   // Without JavaScript the challenge itself is the ticket: it works at /wait once its signed not-before has passed.
-  const wait = esc(`${BASE}wait?t=${p.challenge}&r=${encodeURIComponent(p.back)}`);
+  // (A challenge is base64url and BASE a constant path: only the percent-encoded return address can need escaping.)
+  const wait = `${BASE}wait?t=${p.challenge}&amp;r=${esc(encodeURIComponent(p.back))}`;
   const fields = Array.isArray(p.form) ? p.form : undefined;
   let form = '';
   if (fields !== undefined) {

@@ -6,7 +6,14 @@ import { readCookie } from '../../core/cookie.ts';
 import { clientPrefix } from '../../core/ip-prefix.ts';
 import type { H1Request } from '../../http1/request.ts';
 import { identityStage } from '../identity/stage.ts';
-import { type AnyResponse, type ChallengeRenderer, DECISION_HEADER, writeError } from '../respond.ts';
+import {
+  type AnyResponse,
+  asciiJson,
+  type ChallengeRenderer,
+  DECISION_HEADER,
+  writeError,
+  writeMade,
+} from '../respond.ts';
 import type { Deps, RequestCtx, Stage, Verdict } from '../types.ts';
 import { ASSETS, BASE, writeAsset } from './assets.ts';
 import type { ChallengeConfig } from './config.ts';
@@ -91,6 +98,14 @@ function rateKey(s: ProofSpec | ChallengeConfig): string {
   const sc = 'alg' in s ? s : { alg: s.proof, ...s.scrypt };
   return sc.alg === 'sha256' ? 'sha256' : `scrypt-${sc.n}-${sc.r}-${sc.p}`;
 }
+
+// The field lines every challenge shares, checked once here rather than per answer (the CSP alone is 240 characters).
+// The one machine-readable challenge goes in WWW-Authenticate too: a client that does not run the page's script can
+// still answer it.
+const PAGE_FIELDS =
+  'content-type: text/html; charset=utf-8\r\ncache-control: no-store\r\n' +
+  `content-security-policy: ${CSP}\r\nreferrer-policy: same-origin\r\nx-content-type-options: nosniff\r\n`;
+const JSON_FIELDS = 'content-type: application/json; charset=utf-8\r\ncache-control: no-store\r\n';
 
 function powAuth(challenge: string, s: ProofSpec): string {
   const params = s.alg === 'sha256' ? '' : `, n="${s.n}", r="${s.r}", p="${s.p}"`;
@@ -283,18 +298,12 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock, opts: Ch
       branding: cfg.branding,
       form,
     });
-    (res as ServerResponse).writeHead(403, {
-      'content-type': 'text/html; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      'cache-control': 'no-store',
-      'content-security-policy': CSP,
-      'referrer-policy': 'same-origin',
-      'x-content-type-options': 'nosniff',
-      // The same challenge, machine-readable: a client that does not run the page's script can still answer it.
-      'www-authenticate': powAuth(challenge, spec),
-      [DECISION_HEADER]: ctx.id,
-    });
-    res.end(body);
+    writeMade(
+      res,
+      403,
+      `${PAGE_FIELDS}www-authenticate: ${powAuth(challenge, spec)}\r\n${DECISION_HEADER}: ${ctx.id}\r\n`,
+      body,
+    );
   };
 
   const sendJson = (res: AnyResponse, ctx: RequestCtx, rule: string, challenge: string, spec: ProofSpec) => {
@@ -304,17 +313,15 @@ export function createChallenge(initial: ChallengeConfig, clock: Clock, opts: Ch
         : `"scrypt-leading-zero-bits","scrypt":{"n":${spec.n},"r":${spec.r},"p":${spec.p}}`;
     const body =
       `{"status":401,"error":"Proof of work required.","message_fr":"Preuve de travail requise.","decision_id":"${ctx.id}",` +
-      `"rule":${JSON.stringify(rule)},"challenge":"${challenge}","difficulty":${spec.bits},` +
+      `"rule":${asciiJson(rule)},"challenge":"${challenge}","difficulty":${spec.bits},` +
       `"algorithm":${alg},"verify":"${BASE}verify","proof_header":"${PROOF_HEADER}",` +
       `"clearance_header":"${CLEARANCE_HEADER}","expires_in_s":${cfg.challenge_ttl_s}}`;
-    (res as ServerResponse).writeHead(401, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      'cache-control': 'no-store',
-      'www-authenticate': powAuth(challenge, spec),
-      [DECISION_HEADER]: ctx.id,
-    });
-    res.end(body);
+    writeMade(
+      res,
+      401,
+      `${JSON_FIELDS}www-authenticate: ${powAuth(challenge, spec)}\r\n${DECISION_HEADER}: ${ctx.id}\r\n`,
+      body,
+    );
   };
 
   const renderChallenge: ChallengeRenderer = (res, ctx, v) => {
