@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { haveNginx, startNginx } from './nginx.ts';
 import { freePort, type Proc, rssMb, startProc, treeCpuSeconds } from './procs.ts';
-import { haveWrk, runWrk, type WrkResult } from './wrk.ts';
+import { haveWrk, runWrk } from './wrk.ts';
 
-// `npm run bench [-- --json] [--seconds N] [--connections N] [--keys N]`
+// `npm run bench [-- --json] [--seconds N] [--rounds N] [--connections N] [--keys N]`
 // Every comparison is a ratio measured in this run on this machine: origin direct, nginx (when installed), Rempart.
 // nginx runs `worker_processes auto`, so Rempart's rows run `workers: auto` too; the `rempart-1w` rows show one
-// worker thread for comparison.
+// worker thread for comparison. The targets of a section all run at once and are measured in turn, round after
+// round; each row is the median of its rounds. On a shared VM the machine's speed drifts by up to 2× over tens of
+// seconds: one long run per target compared whichever phase each happened to fall in.
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -16,7 +18,8 @@ const opt = (name: string, dflt: number) => {
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
 const json = args.includes('--json');
-const seconds = opt('--seconds', 8);
+const seconds = opt('--seconds', 3);
+const rounds = opt('--rounds', 5);
 const connections = opt('--connections', 64);
 const sprayKeys = opt('--keys', 1_000_000);
 
@@ -40,7 +43,7 @@ const say = (s: string) => {
   if (!json) process.stderr.write(`${s}\n`);
 };
 
-async function measure(name: string, target: string, url: string, proc?: Proc): Promise<WrkResult> {
+async function measureOnce(name: string, target: string, url: string, proc?: Proc): Promise<Row> {
   const pid = proc?.child.pid;
   const cpu0 = pid ? treeCpuSeconds(pid) : 0;
   const r = await runWrk(url, { seconds, connections });
@@ -55,13 +58,49 @@ async function measure(name: string, target: string, url: string, proc?: Proc): 
     non2xx: r.non2xx,
   };
   if (pid && r.requests > 0) row.cpu_us_per_req = Math.round(((cpu1 - cpu0) * 1e6) / r.requests);
-  rows.push(row);
-  say(`  ${name.padEnd(28)} ${target.padEnd(8)} ${String(row.rps).padStart(8)} req/s  p99 ${r.p99Ms.toFixed(2)} ms`);
-  return r;
+  return row;
 }
 
+interface Target {
+  readonly target: string;
+  readonly url: string;
+  readonly proc?: Proc;
+}
+
+/** Measures the targets in turn for `rounds` rounds; one row per target, each figure the median of its rounds. */
+async function measureRounds(name: string, targets: readonly Target[]): Promise<void> {
+  const runs = targets.map((): Row[] => []);
+  for (let r = 0; r < rounds; r++)
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[i];
+      runs[i].push(await measureOnce(name, t.target, t.url, t.proc));
+    }
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
+  targets.forEach((t, i) => {
+    const rs = runs[i];
+    const cpu = rs.map((x) => x.cpu_us_per_req).filter((x) => x !== undefined);
+    const row: Row = {
+      name,
+      target: t.target,
+      rps: median(rs.map((x) => x.rps)),
+      p50_ms: median(rs.map((x) => x.p50_ms)),
+      p99_ms: median(rs.map((x) => x.p99_ms)),
+      errors: rs.reduce((a, x) => a + x.errors, 0),
+      non2xx: rs.reduce((a, x) => a + x.non2xx, 0),
+    };
+    if (cpu.length > 0) row.cpu_us_per_req = median(cpu);
+    rows.push(row);
+    say(
+      `  ${name.padEnd(12)} ${t.target.padEnd(14)} ${String(row.rps).padStart(8)} req/s  p99 ${row.p99_ms.toFixed(2)} ms`,
+    );
+  });
+}
+
+let configs = 0;
+
 function rempartConfig(originPort: number, extra: string, workers: 'auto' | 1 = 'auto'): string {
-  const file = join(dir, `rempart-${rows.length}.yaml`);
+  // One file per gateway: each watches its own for hot reload.
+  const file = join(dir, `rempart-${++configs}.yaml`);
   writeFileSync(
     file,
     `listeners:
@@ -106,42 +145,35 @@ async function main() {
   const originPort = origin.ready.port as number;
   const procs: Proc[] = [origin];
   try {
-    say(`clean path (${connections} keep-alive connections, ${seconds}s each)`);
-    await measure('clean', 'direct', `http://127.0.0.1:${originPort}/`, origin);
-    let nginx: Proc | undefined;
+    say(`clean path (${connections} keep-alive connections, ${rounds} rounds of ${seconds} s per target)`);
+    const clean: Target[] = [{ target: 'direct', url: `http://127.0.0.1:${originPort}/`, proc: origin }];
+    const reject: Target[] = [];
     if (haveNginx()) {
-      nginx = await startNginx(join(dir, 'nginx'), originPort, await freePort(), await freePort());
+      const nginx = await startNginx(join(dir, 'nginx'), originPort, await freePort(), await freePort());
       procs.push(nginx);
-      await measure('clean', 'nginx', `http://127.0.0.1:${nginx.ready.proxyPort}/`, nginx);
+      clean.push({ target: 'nginx', url: `http://127.0.0.1:${nginx.ready.proxyPort}/`, proc: nginx });
+      reject.push({ target: 'nginx', url: `http://127.0.0.1:${nginx.ready.limitPort}/`, proc: nginx });
     } else say('  nginx not installed: skipped');
+    const perIp = 'rate_limits:\n  - name: per-ip\n    key: [ip]\n    rate: 1\n    burst: 0\n';
     for (const workers of ['auto', 1] as const) {
-      const plain = await startRempart(rempartConfig(originPort, '', workers));
-      procs.push(plain.proc);
-      await measure('clean', workers === 1 ? 'rempart-1w' : 'rempart', `http://127.0.0.1:${plain.port}/`, plain.proc);
-      await plain.proc.stop();
-    }
-
-    say('reject path (429 on keep-alive, one client over its limit)');
-    if (nginx) await measure('reject-429', 'nginx', `http://127.0.0.1:${nginx.ready.limitPort}/`, nginx);
-    for (const workers of ['auto', 1] as const) {
-      const limited = await startRempart(
-        rempartConfig(
-          originPort,
-          'rate_limits:\n  - name: per-ip\n    key: [ip]\n    rate: 1\n    burst: 0\n',
-          workers,
-        ),
-      );
-      procs.push(limited.proc);
       const target = workers === 1 ? 'rempart-1w' : 'rempart';
-      await measure('reject-429', target, `http://127.0.0.1:${limited.port}/`, limited.proc);
-      await limited.proc.stop();
+      const plain = await startRempart(rempartConfig(originPort, '', workers));
+      const limited = await startRempart(rempartConfig(originPort, perIp, workers));
+      procs.push(plain.proc, limited.proc);
+      clean.push({ target, url: `http://127.0.0.1:${plain.port}/`, proc: plain.proc });
+      reject.push({ target, url: `http://127.0.0.1:${limited.port}/`, proc: limited.proc });
     }
+    await measureRounds('clean', clean);
+    say('reject path (429 on keep-alive, one client over its limit)');
+    await measureRounds('reject-429', reject);
+    for (const t of [...clean, ...reject]) if (t.proc !== origin && t.target !== 'nginx') await t.proc?.stop();
+
     // The same refusal with the cluster backend: one Redis round trip (Lua GCRA) per request.
     const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
     const shared = await startRempart(
       rempartConfig(
         originPort,
-        `rate_limits:\n  - name: per-ip\n    key: [ip]\n    rate: 1\n    burst: 0\nstate:\n  backend: redis\n  redis_url: ${redisUrl}\n  key_prefix: "rempart-bench:${process.pid}:"\n`,
+        `${perIp}state:\n  backend: redis\n  redis_url: ${redisUrl}\n  key_prefix: "rempart-bench:${process.pid}:"\n`,
       ),
     );
     procs.push(shared.proc);
@@ -150,7 +182,10 @@ async function main() {
     })
       .then((r) => r.text())
       .then((t) => /^rempart_state_remote_connected 1$/m.test(t));
-    if (remote) await measure('reject-429', 'rempart+redis', `http://127.0.0.1:${shared.port}/`, shared.proc);
+    if (remote)
+      await measureRounds('reject-429', [
+        { target: 'rempart+redis', url: `http://127.0.0.1:${shared.port}/`, proc: shared.proc },
+      ]);
     else say(`  Redis not reachable at ${redisUrl}: the redis row is skipped`);
     await shared.proc.stop();
 
@@ -215,7 +250,7 @@ end
       reject_rempart_1w_vs_nginx: ratio(get('reject-429', 'rempart-1w'), get('reject-429', 'nginx')),
       reject_redis_vs_memory: ratio(get('reject-429', 'rempart+redis'), get('reject-429', 'rempart')),
     };
-    const result = { seconds, connections, rows, ratios, memory };
+    const result = { seconds, rounds, connections, rows, ratios, memory };
     if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else {
       process.stdout.write('\nname         target         req/s     p50 ms   p99 ms   cpu µs/req  non-2xx\n');
