@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { AdmissionState } from '../pipeline/admission/controller.ts';
 import type { DetectSnapshot } from '../pipeline/types.ts';
+import { lockTakeovers } from '../state/shared/bucket-lock.ts';
 import type { TableSizes } from '../state/store.ts';
 import { CellHistogram } from './cell-histogram.ts';
 import { LATENCY_CELLS, newRequestTally, newRuleTally, requestRecorder, ruleRecorder } from './request-recorders.ts';
@@ -224,6 +225,17 @@ export function createMetrics(o: MetricsOptions = {}) {
         if (s === undefined) return;
         this.reset();
         this.inc(s.fallbacks);
+      },
+    }),
+    stateLockTakeovers: new Counter({
+      name: 'rempart_state_shared_lock_takeovers_total',
+      help:
+        'Bucket locks of the shared-memory tables taken over from a holder that kept one for about a second ' +
+        '(a worker thread stopped inside its critical section). Nonzero means a worker died mid-update.',
+      registers: r,
+      collect() {
+        this.reset();
+        this.inc(lockTakeovers); // this thread's count; the main thread's /metrics adds the workers' up
       },
     }),
     bansAdded: new Counter({
