@@ -5,7 +5,7 @@ import { haveNginx, startNginx } from './nginx.ts';
 import { freePort, type Proc, rssMb, startProc, treeCpuSeconds } from './procs.ts';
 import { haveWrk, runWrk } from './wrk.ts';
 
-// `npm run bench [-- --json] [--seconds N] [--rounds N] [--connections N] [--keys N]`
+// `npm run bench [-- --json] [--seconds N] [--rounds N] [--connections N] [--keys N] [--spray-seconds N]`
 // Every comparison is a ratio measured in this run on this machine: origin direct, nginx (when installed), Rempart.
 // nginx runs `worker_processes auto`, so Rempart's rows run `workers: auto` too; the `rempart-1w` rows show one
 // worker thread for comparison. The targets of a section all run at once and are measured in turn, round after
@@ -22,6 +22,7 @@ const seconds = opt('--seconds', 3);
 const rounds = opt('--rounds', 5);
 const connections = opt('--connections', 64);
 const sprayKeys = opt('--keys', 1_000_000);
+const sprayRound = opt('--spray-seconds', 15);
 
 const here = import.meta.dirname;
 const node = process.execPath;
@@ -225,7 +226,7 @@ end
       const sprayEnd = Date.now() + 240_000;
       while (sent < sprayKeys && Date.now() < sprayEnd) {
         process.env.SPRAY_FROM = String(sent);
-        const round = await runWrk(`http://127.0.0.1:${spray.port}/`, { seconds: 15, connections, script });
+        const round = await runWrk(`http://127.0.0.1:${spray.port}/`, { seconds: sprayRound, connections, script });
         sent += round.requests;
       }
       const after = rssMb(pid);

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { haveWrk } from './wrk.ts';
+
+// The benchmarks' quick profile: both scripts run end to end for about a second per target, so a change that
+// breaks them (or makes them measure the wrong answer) fails here rather than on the day the figures are needed.
+// Speed is never asserted; what each row measured is. wrk is a Debian package that .ci/run installs.
+
+const here = import.meta.dirname;
+const skip = haveWrk() ? false : process.env.CI === 'true' ? false : 'wrk is not installed (Debian package "wrk")';
+
+function runJson(script: string, args: string[]): Record<string, unknown> {
+  const r = spawnSync(process.execPath, [join(here, script), '--json', ...args], {
+    encoding: 'utf8',
+    timeout: 170_000,
+  });
+  assert.equal(r.status, 0, `${script} exited ${r.status}: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}');
+}
+
+interface Row {
+  name: string;
+  target: string;
+  rps: number;
+  errors: number;
+  non2xx: number;
+  cpu_us_per_req?: number;
+}
+
+describe('benchmarks, quick profile', { skip }, () => {
+  it('npm run bench: every target answered what its row says it measures', () => {
+    const out = runJson('run.ts', ['--seconds', '1', '--rounds', '2', '--keys', '2000', '--spray-seconds', '2']);
+    const rows = out.rows as Row[];
+    const row = (name: string, target: string) => {
+      const r = rows.find((x) => x.name === name && x.target === target);
+      assert.ok(r, `no ${name} row for ${target}`);
+      return r;
+    };
+    for (const target of ['direct', 'rempart', 'rempart-1w']) {
+      const r = row('clean', target);
+      assert.ok(r.rps > 0, `${target} served nothing`);
+      assert.equal(r.errors, 0, `${target}: socket errors`);
+      assert.equal(r.non2xx, 0, `${target}: the clean path must pass every request`);
+    }
+    for (const target of ['rempart', 'rempart-1w', 'rempart+redis']) {
+      const r = row('reject-429', target);
+      assert.ok(r.non2xx > 0 && r.errors === 0, `${target}: the reject path must refuse`);
+      assert.ok(r.cpu_us_per_req !== undefined && r.cpu_us_per_req > 0);
+    }
+    const memory = out.memory as Record<string, { keys_sent: number; rss_after_mb: number }>;
+    for (const m of Object.values(memory)) assert.ok(m.keys_sent >= 2000 && m.rss_after_mb > 0);
+    assert.equal(typeof (out.ratios as Record<string, unknown>).clean_rempart_vs_direct, 'number');
+  });
+
+  it('npm run bench:challenge: the 429, the page and the JSON challenge are the answers measured', () => {
+    const out = runJson('challenge.ts', ['--seconds', '1', '--rounds', '1']);
+    const rows = out.rows as { name: string; rps: number; statuses_ok: boolean }[];
+    assert.deepEqual(
+      rows.map((r) => r.name),
+      ['reject-429', 'challenge-html', 'challenge-json'],
+    );
+    for (const r of rows) assert.ok(r.statuses_ok && r.rps > 0, `${r.name}: ${JSON.stringify(r)}`);
+  });
+});
