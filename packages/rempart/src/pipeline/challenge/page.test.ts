@@ -25,6 +25,22 @@ describe('challenge page', () => {
     assert.match(out, ASCII);
     assert.doesNotMatch(out, /[<>"']/);
     assert.equal(decode(out), text);
+    const plain = '/suivi/LA123?x=1';
+    assert.equal(esc(plain), plain, 'nothing to escape: the same string');
+    assert.equal(esc("it's"), 'it&#39;s', 'one character to escape is enough to take the escaping path');
+  });
+
+  it("the no-JS link escapes its return address, whose percent-encoding keeps ' and ( )", () => {
+    const page = renderPage({
+      lang: 'en',
+      challenge: 'AbC-_123',
+      proof: { alg: 'sha256', bits: 14 },
+      waitS: 5,
+      back: "/o'k(1)",
+      decisionId: 'abcdef01000001',
+      branding: defaultChallengeConfig({}).branding,
+    });
+    assert.ok(page.includes('url=/.rempart/wait?t=AbC-_123&amp;r=%2Fo&#39;k(1)"'), page);
   });
 
   for (const lang of ['fr', 'en'] as const) {

@@ -23,6 +23,7 @@ export interface PageInput {
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const escChar = (c: string): string => ESC[c] ?? `&#${c.codePointAt(0)};`;
+const ESCAPED = /[&<>"']|[^\x00-\x7f]/gu;
 
 /**
  * HTML-escapes text and writes every non-ASCII character as a numeric reference, so the page stays a plain
@@ -37,7 +38,6 @@ export function esc(s: string): string {
   }
   return s;
 }
-const ESCAPED = /[&<>"']|[^\x00-\x7f]/gu;
 
 /** The same ASCII text in V8's one-byte representation (round trip through latin1 bytes). */
 function oneByte(ascii: string): string {
