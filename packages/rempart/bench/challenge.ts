@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inTurns, median } from './in-turns.ts';
 import { type Proc, startProc, treeCpuSeconds } from './procs.ts';
 import { haveWrk, runWrk } from './wrk.ts';
 
@@ -127,23 +128,21 @@ async function main() {
       { name: 'challenge-html', ...challenged, accept: 'text/html', want: 403 },
       { name: 'challenge-json', ...challenged, accept: 'application/json', want: 401 },
     ];
-    const runs = new Map<string, Row[]>(cases.map((c) => [c.name, []]));
-    for (let r = 0; r < rounds; r++) {
-      if (!json) process.stderr.write(`round ${r + 1}/${rounds}\n`);
-      for (const c of cases) runs.get(c.name)?.push(await measure(c));
-    }
-    const median = (rs: Row[], k: 'rps' | 'p99_ms' | 'cpu_us_per_req') =>
-      rs.map((x) => x[k]).sort((a, b) => a - b)[rs.length >> 1];
-    const rows = cases.map((c): Row => {
-      const rs = runs.get(c.name) ?? [];
+    const runs = await inTurns(rounds, cases, (c, r) => {
+      if (!json && c === cases[0]) process.stderr.write(`round ${r + 1}/${rounds}\n`);
+      return measure(c);
+    });
+    const rows = cases.map((c, i): Row => {
+      const rs = runs[i];
       return {
         name: c.name,
-        rps: median(rs, 'rps'),
-        p99_ms: median(rs, 'p99_ms'),
-        cpu_us_per_req: median(rs, 'cpu_us_per_req'),
+        rps: median(rs.map((x) => x.rps)),
+        p99_ms: median(rs.map((x) => x.p99_ms)),
+        cpu_us_per_req: median(rs.map((x) => x.cpu_us_per_req)),
         statuses_ok: rs.every((x) => x.statuses_ok),
       };
     });
+
     const [reject, page, api] = rows;
     const r2 = (x: number) => Number(x.toFixed(2));
     const result = {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inTurns, median } from './in-turns.ts';
 import { haveNginx, startNginx } from './nginx.ts';
 import { freePort, type Proc, rssMb, startProc, treeCpuSeconds } from './procs.ts';
 import { haveWrk, runWrk } from './wrk.ts';
@@ -44,7 +45,7 @@ const say = (s: string) => {
   if (!json) process.stderr.write(`${s}\n`);
 };
 
-async function measureOnce(name: string, target: string, url: string, proc?: Proc): Promise<Row> {
+async function measureOne(name: string, target: string, url: string, proc?: Proc): Promise<Row> {
   const pid = proc?.child.pid;
   const cpu0 = pid ? treeCpuSeconds(pid) : 0;
   const r = await runWrk(url, { seconds, connections });
@@ -70,13 +71,7 @@ interface Target {
 
 /** Measures the targets in turn for `rounds` rounds; one row per target, each figure the median of its rounds. */
 async function measureRounds(name: string, targets: readonly Target[]): Promise<void> {
-  const runs = targets.map((): Row[] => []);
-  for (let r = 0; r < rounds; r++)
-    for (let i = 0; i < targets.length; i++) {
-      const t = targets[i];
-      runs[i].push(await measureOnce(name, t.target, t.url, t.proc));
-    }
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
+  const runs = await inTurns(rounds, targets, (t) => measureOne(name, t.target, t.url, t.proc));
   targets.forEach((t, i) => {
     const rs = runs[i];
     const cpu = rs.map((x) => x.cpu_us_per_req).filter((x) => x !== undefined);
