@@ -117,13 +117,13 @@ export function writeMade(res: AnyResponse, status: number, fields: string, body
   res.end(body, 'latin1');
 }
 
+const NON_ASCII = /[^\x00-\x7f]/g;
+const uEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
 /** JSON string literal in plain ASCII (non-ASCII characters as \\u escapes), for bodies written as latin1. */
 export function asciiJson(s: string): string {
-  const j = JSON.stringify(s);
-  return NON_ASCII.test(j) ? j.replace(NON_ASCII_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : j;
+  return JSON.stringify(s).replace(NON_ASCII, uEscape);
 }
-const NON_ASCII = /[^\x00-\x7f]/;
-const NON_ASCII_ALL = /[^\x00-\x7f]/g;
 
 function fieldsObject(fields: string, length: number): Record<string, string | number> {
   const headers: Record<string, string | number> = {};

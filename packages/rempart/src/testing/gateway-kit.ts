@@ -162,7 +162,6 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
-/** One HTTP/1.1 request to 127.0.0.1:port; resolves with the whole answer, rejects on socket errors. */
 /** A gateway with one `limited` route under a per-IP limit of `burst` requests (refills in ~100 s). */
 export function limitedYaml(originUrl: string, burst: number, extra = '', o: BaseYamlOptions = {}): string {
   return baseYaml(
@@ -181,6 +180,7 @@ ${extra}`,
   );
 }
 
+/** One HTTP/1.1 request to 127.0.0.1:port; resolves with the whole answer, rejects on socket errors. */
 export function call(port: number, o: CallOptions = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...o.headers };
