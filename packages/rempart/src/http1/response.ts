@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { checkedLines, given, headerKind, INVALID, InvalidHeaderError, renderGiven } from './head-fields.ts';
 import type { H1Request } from './request.ts';
 import { httpDate, statusLine } from './status-line.ts';
 
@@ -22,33 +23,6 @@ const NO_FRAMING = -2;
 /** First body chunks up to this size are copied behind the head, so both leave in one plain write. */
 const FIRST_WRITE_COPY_BYTES = 16 * 1024;
 const CHUNKED = -1;
-
-class InvalidHeaderError extends Error {
-  readonly code = 'ERR_INVALID_CHAR';
-}
-
-const INVALID = -1;
-const ASCII = 0;
-const LATIN1 = 1;
-
-/**
- * Checks one header line (response splitting: no CR, LF, NUL or other control character; names are tokens) and
- * says whether its value is plain ASCII, which lets a string body share the head's socket write.
- */
-function headerKind(name: string, value: string): number {
-  if (name.length === 0) return INVALID;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c <= 32 || c >= 127 || c === 58 /* : */) return INVALID;
-  }
-  let kind = ASCII;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if ((c < 32 && c !== 9) || c === 127 || c > 255) return INVALID;
-    if (c > 127) kind = LATIN1;
-  }
-  return kind;
-}
 
 function emitFinished(res: H1Response): void {
   res.emit('finish');
@@ -168,14 +142,7 @@ export class H1Response extends EventEmitter {
   /** 103 Early Hints, before the final answer (HTTP/1.1 clients only). */
   writeEarlyHints(hints: Record<string, string | string[]>): void {
     if (this.headersSent || this.destroyed || this.req.httpVersionMinor !== 1) return;
-    let s = 'HTTP/1.1 103 Early Hints\r\n';
-    for (const name in hints) {
-      const v = hints[name];
-      for (const one of Array.isArray(v) ? v : [v]) {
-        if (headerKind(name, one) === INVALID) throw new InvalidHeaderError(`invalid early hint ${name}`);
-        s += `${name}: ${one}\r\n`;
-      }
-    }
+    const s = `HTTP/1.1 103 Early Hints\r\n${checkedLines(hints, 'early hint')}`;
     this.socket.write(`${s}\r\n`, 'latin1');
   }
 
@@ -186,36 +153,13 @@ export class H1Response extends EventEmitter {
   private buildHead(bodyLength: number): { head: string; ascii: boolean } {
     const status = this.statusCode;
     let head = statusLine(status, this.statusMessage);
-    const h = this.given ?? this.stored;
-    let length = -1;
-    let chunkedByCaller = false;
-    let hasDate = false;
-    let closeAsked = false;
-    let ascii = true;
-    if (h !== undefined)
-      for (const name in h) {
-        const v = h[name];
-        if (v === undefined) continue;
-        const lower = name.length >= 4 && name.length <= 17 ? name.toLowerCase() : name;
-        if (lower === 'content-length') length = Number(v);
-        else if (lower === 'transfer-encoding') chunkedByCaller = String(v).toLowerCase().endsWith('chunked');
-        else if (lower === 'date') hasDate = true;
-        else if (lower === 'connection') closeAsked = String(v).toLowerCase().includes('close');
-        if (Array.isArray(v)) {
-          for (const one of v) {
-            const kind = headerKind(name, one);
-            if (kind === INVALID) throw new InvalidHeaderError(`invalid header ${name}`);
-            if (kind === LATIN1) ascii = false;
-            head += `${name}: ${one}\r\n`;
-          }
-        } else {
-          const s = typeof v === 'string' ? v : String(v);
-          const kind = headerKind(name, s);
-          if (kind === INVALID) throw new InvalidHeaderError(`invalid header ${name}`);
-          if (kind === LATIN1) ascii = false;
-          head += `${name}: ${s}\r\n`;
-        }
-      }
+    renderGiven(this.given ?? this.stored);
+    head += given.lines;
+    let length = given.length;
+    const chunkedByCaller = given.chunkedByCaller;
+    let hasDate = given.hasDate;
+    const closeAsked = given.closeAsked;
+    let ascii = given.ascii;
     if (this.raw !== undefined) {
       head += this.raw;
       if (this.rawLength >= 0) length = this.rawLength;
@@ -314,13 +258,7 @@ export class H1Response extends EventEmitter {
   }
 
   addTrailers(headers: Record<string, string | string[]>): void {
-    for (const name in headers) {
-      const v = headers[name];
-      for (const one of Array.isArray(v) ? v : [v]) {
-        if (headerKind(name, one) === INVALID) throw new InvalidHeaderError(`invalid trailer ${name}`);
-        this.trailers += `${name}: ${one}\r\n`;
-      }
-    }
+    this.trailers += checkedLines(headers, 'trailer');
   }
 
   end(chunk?: string | Uint8Array | (() => void), encoding?: BufferEncoding | (() => void), cb?: () => void): this {
