@@ -1,6 +1,9 @@
 // HyperLogLog (Flajolet et al. 2007) over 32-bit hashes: distinct sources in fixed memory (2^p bytes).
 // p = 14 gives 16 KiB and ~0.8 % standard error, whatever the number of attacking addresses.
 
+/** 2^-rank for every rank a register can hold (0..33): estimate() reads 16,384 registers a second per sketch. */
+const INV_POW2 = new Float64Array(34).map((_, k) => 2 ** -k);
+
 export class HyperLogLog {
   readonly p: number;
   readonly m: number;
@@ -27,8 +30,9 @@ export class HyperLogLog {
     let zeros = 0;
     const r = this.registers;
     for (let i = 0; i < m; i++) {
-      sum += 2 ** -r[i];
-      if (r[i] === 0) zeros++;
+      const rank = r[i];
+      sum += INV_POW2[rank];
+      if (rank === 0) zeros++;
     }
     const alpha = 0.7213 / (1 + 1.079 / m);
     const e = (alpha * m * m) / sum;
