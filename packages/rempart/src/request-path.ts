@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Detector } from './detect/detector.ts';
 import { checkRequest, isH2Request } from './listeners/hygiene.ts';
 import type { ConnInfo } from './listeners/public-listener.ts';
-import { type BodyGuard, guardBody } from './listeners/slow-guard.ts';
+import { type BodyGuard, guardBody, NO_BODY } from './listeners/slow-guard.ts';
 import { type DecisionRing, worthRecording } from './obs/decisions.ts';
 import type { RempartLog } from './obs/log.ts';
 import type { Metrics } from './obs/metrics.ts';
@@ -221,16 +221,20 @@ export function createRequestPath(p: RequestPathParts): RequestHandler {
     if (problem !== undefined) return refuse(res, ctx, problem.status, `hygiene/${problem.reason}`);
     if (p.challenge.handleChallengeEndpoint(req, res, ctx, deps)) return;
     const route = matchRoute(ctx, policy.routes);
-    const buffer = route.needsForm && hasRequestBody(req);
-    const guard = guardBody(
-      req,
-      {
-        maxBytes: buffer ? Math.min(route.maxBodyBytes, MAX_FORM_BYTES) : route.maxBodyBytes,
-        minRateBps: limits.min_body_rate_bps,
-        graceMs: limits.body_rate_grace_ms,
-      },
-      (status) => onBodyViolation(res, ctx, status),
-    );
+    const withBody = hasRequestBody(req);
+    const buffer = route.needsForm && withBody;
+    // Most requests (GETs) have no body: no limits object and no violation callback made for them.
+    const guard = withBody
+      ? guardBody(
+          req,
+          {
+            maxBytes: buffer ? Math.min(route.maxBodyBytes, MAX_FORM_BYTES) : route.maxBodyBytes,
+            minRateBps: limits.min_body_rate_bps,
+            graceMs: limits.body_rate_grace_ms,
+          },
+          (status) => onBodyViolation(res, ctx, status),
+        )
+      : NO_BODY;
     if (guard.violation !== undefined) return;
     if (!buffer) return runStages(req, res, ctx, guard, undefined);
     // A rule reads form fields: the (small) body is read first, parsed once, then sent on as bytes.

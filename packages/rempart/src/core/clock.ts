@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 // Time is injected everywhere so decide() functions and controllers can be tested with a hand-moved clock.
 export interface Clock {
   /** Milliseconds since the epoch (wall clock; used for TTLs, tokens, logs). */
@@ -8,6 +10,7 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: Date.now,
+  // The imported binding: the global `performance` is a lazy getter on globalThis, ~30 ns more per read.
   mono: () => performance.now(),
 };
 

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { LimitsConfig } from '../config/schema.ts';
 import { newDecisionId } from '../core/decision-id.ts';
 import { type ConnectionHost, H1Connection } from '../http1/connection.ts';

@@ -1,4 +1,5 @@
 import { constants, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import { performance } from 'node:perf_hooks';
 import type { LimitsConfig } from '../config/schema.ts';
 
 // Per-session error budget for HTTP/2. Node/nghttp2 already enforce max concurrent streams, header list

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
+import { performance } from 'node:perf_hooks';
 import type { LimitsConfig } from '../config/schema.ts';
 import type { H1Request } from '../http1/request.ts';
 import { isH2Request } from './hygiene.ts';
@@ -25,7 +26,8 @@ export interface BodyGuard {
 
 type AnyRequest = IncomingMessage | Http2ServerRequest | H1Request;
 
-const NO_BODY: BodyGuard = Object.freeze({ violation: undefined, stop() {} });
+/** The guard of a request without a body: nothing to watch. */
+export const NO_BODY: BodyGuard = Object.freeze({ violation: undefined, stop() {} });
 const TOO_LARGE: BodyGuard = Object.freeze({ violation: 413 as const, stop() {} });
 
 /** Pure rule for one rate window: did the client send enough in `elapsedMs`, given what was left to send? */

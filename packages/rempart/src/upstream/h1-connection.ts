@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { type BodyOwner, BodyWriter } from './h1-body-writer.ts';
 import { CODES, socketError, UpstreamError } from './h1-errors.ts';

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 // One timer per origin connection for all its timeouts (connect, headers, body, idle), moved without touching
 // Node's timer list in the common case: arming only records a deadline, and a pending timer that fires before
 // that deadline re-arms itself for the rest. A request on a kept-alive socket thus usually costs no timer call.
