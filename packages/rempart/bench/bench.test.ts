@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { pairedRatio } from './in-turns.ts';
 import { haveWrk } from './wrk.ts';
 
 // The benchmarks' quick profile: both scripts run end to end for about a second per target, so a change that
@@ -29,6 +30,18 @@ interface Row {
   cpu_us_per_req?: number;
 }
 
+describe('ratios of targets measured in turn', () => {
+  it('pairs each round with itself, so a slow round of one target is compared with the same round of the other', () => {
+    // Round 2 ran on a machine half as fast, for both targets: each round's ratio is still 0.5.
+    const r = pairedRatio([50, 25, 50], [100, 50, 100]);
+    assert.deepEqual(r, { median: 0.5, range: [0.5, 0.5] });
+    assert.deepEqual(pairedRatio([30, 60, 45], [100, 100, 100]), { median: 0.45, range: [0.3, 0.6] });
+    // Per-round ratios 1, 0.25 and 0.6: their median is 0.6, where the ratio of the medians (50 ÷ 100) says 0.5.
+    assert.deepEqual(pairedRatio([10, 50, 60], [10, 200, 100]), { median: 0.6, range: [0.25, 1] });
+    assert.deepEqual(pairedRatio([10], [0]), { median: 0, range: [0, 0] });
+  });
+});
+
 describe('benchmarks, quick profile', { skip }, () => {
   it('npm run bench: every target answered what its row says it measures', () => {
     const out = runJson('run.ts', ['--seconds', '1', '--rounds', '2', '--keys', '2000', '--spray-seconds', '2']);
@@ -51,7 +64,13 @@ describe('benchmarks, quick profile', { skip }, () => {
     }
     const memory = out.memory as Record<string, { keys_sent: number; rss_after_mb: number }>;
     for (const m of Object.values(memory)) assert.ok(m.keys_sent >= 2000 && m.rss_after_mb > 0);
-    assert.equal(typeof (out.ratios as Record<string, unknown>).clean_rempart_vs_direct, 'number');
+    const ratios = out.ratios as Record<string, number>;
+    const ranges = out.ratio_range as Record<string, [number, number]>;
+    assert.equal(typeof ratios.clean_rempart_vs_direct, 'number');
+    // Rows measured in turn carry a per-round range around their median; the Redis row (another call) does not.
+    const [lo, hi] = ranges.clean_rempart_vs_direct;
+    assert.ok(lo <= ratios.clean_rempart_vs_direct && ratios.clean_rempart_vs_direct <= hi, JSON.stringify(ranges));
+    assert.equal(ranges.reject_redis_vs_memory, undefined);
   });
 
   it('npm run bench:challenge: the 429, the page and the JSON challenge are the answers measured', () => {
@@ -62,5 +81,7 @@ describe('benchmarks, quick profile', { skip }, () => {
       ['reject-429', 'challenge-html', 'challenge-json'],
     );
     for (const r of rows) assert.ok(r.statuses_ok && r.rps > 0, `${r.name}: ${JSON.stringify(r)}`);
+    const ranges = out.ratio_range as Record<string, [number, number]>;
+    assert.deepEqual(Object.keys(ranges), ['page_vs_429', 'json_vs_429', 'page_cpu_vs_429', 'json_cpu_vs_429']);
   });
 });

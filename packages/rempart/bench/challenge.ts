@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inTurns, median } from './in-turns.ts';
+import { inTurns, median, pairedRatio } from './in-turns.ts';
 import { type Proc, startProc, treeCpuSeconds } from './procs.ts';
 import { haveWrk, runWrk } from './wrk.ts';
 
@@ -143,20 +143,22 @@ async function main() {
       };
     });
 
-    const [reject, page, api] = rows;
-    const r2 = (x: number) => Number(x.toFixed(2));
-    const result = {
-      seconds,
-      connections,
-      rounds,
-      rows,
-      ratios: {
-        page_vs_429: r2(page.rps / reject.rps),
-        json_vs_429: r2(api.rps / reject.rps),
-        page_cpu_vs_429: r2(page.cpu_us_per_req / reject.cpu_us_per_req),
-        json_cpu_vs_429: r2(api.cpu_us_per_req / reject.cpu_us_per_req),
-      },
+    // Each ratio pairs the rounds measured in turn (pairedRatio): the median is reported, the range beside it.
+    const [reject, page, api] = runs;
+    const of = (rs: typeof reject, k: 'rps' | 'cpu_us_per_req') => rs.map((x) => x[k]);
+    const pairs = {
+      page_vs_429: pairedRatio(of(page, 'rps'), of(reject, 'rps')),
+      json_vs_429: pairedRatio(of(api, 'rps'), of(reject, 'rps')),
+      page_cpu_vs_429: pairedRatio(of(page, 'cpu_us_per_req'), of(reject, 'cpu_us_per_req')),
+      json_cpu_vs_429: pairedRatio(of(api, 'cpu_us_per_req'), of(reject, 'cpu_us_per_req')),
     };
+    const ratios: Record<string, number> = {};
+    const ratio_range: Record<string, [number, number]> = {};
+    for (const [k, v] of Object.entries(pairs)) {
+      ratios[k] = v.median;
+      ratio_range[k] = v.range;
+    }
+    const result = { seconds, connections, rounds, rows, ratios, ratio_range };
     if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else {
       process.stdout.write('\nmedians    req/s   p99 ms   cpu µs/req\n');
@@ -165,7 +167,9 @@ async function main() {
           `${x.name.padEnd(15)} ${String(x.rps).padStart(7)} ${x.p99_ms.toFixed(2).padStart(8)} ${String(x.cpu_us_per_req).padStart(12)}\n`,
         );
       }
-      process.stdout.write(`ratios: ${JSON.stringify(result.ratios)}\n`);
+      process.stdout.write(
+        `ratios: ${JSON.stringify(result.ratios)}\nratio range over rounds: ${JSON.stringify(ratio_range)}\n`,
+      );
     }
     if (result.rows.some((r) => !r.statuses_ok)) {
       process.stderr.write('bench: some answers were not the expected refusal or challenge\n');

@@ -16,3 +16,17 @@ export async function inTurns<T, R>(
 export function median(xs: readonly number[]): number {
   return [...xs].sort((a, b) => a - b)[xs.length >> 1];
 }
+
+/**
+ * a ÷ b for two targets measured in the same turns: one ratio per round, each pairing measurements taken seconds
+ * apart, then their median and range. On a machine whose speed drifts, a ratio of medians could pair a fast
+ * minute of one target with a slow minute of the other.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): { median: number; range: [number, number] } {
+  const each = a.map((x, i) => (b[i] > 0 ? x / b[i] : 0));
+  return { median: two(median(each)), range: [two(Math.min(...each)), two(Math.max(...each))] };
+}
+
+function two(x: number): number {
+  return Number(x.toFixed(2));
+}

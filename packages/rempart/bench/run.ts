@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inTurns, median } from './in-turns.ts';
+import { inTurns, median, pairedRatio } from './in-turns.ts';
 import { haveNginx, startNginx } from './nginx.ts';
 import { freePort, type Proc, rssMb, startProc, treeCpuSeconds } from './procs.ts';
 import { haveWrk, runWrk } from './wrk.ts';
@@ -38,9 +38,14 @@ interface Row {
   errors: number;
   non2xx: number;
   cpu_us_per_req?: number;
+  /** Req/s of each round, in round order (rows of one measureRounds call share their rounds' moments). */
+  rounds_rps?: number[];
+  /** Which measureRounds call made the row: only rows of the same call were measured in turn. */
+  turn?: number;
 }
 
 const rows: Row[] = [];
+let turns = 0;
 const say = (s: string) => {
   if (!json) process.stderr.write(`${s}\n`);
 };
@@ -72,6 +77,7 @@ interface Target {
 /** Measures the targets in turn for `rounds` rounds; one row per target, each figure the median of its rounds. */
 async function measureRounds(name: string, targets: readonly Target[]): Promise<void> {
   const runs = await inTurns(rounds, targets, (t) => measureOne(name, t.target, t.url, t.proc));
+  const turn = ++turns;
   targets.forEach((t, i) => {
     const rs = runs[i];
     const cpu = rs.map((x) => x.cpu_us_per_req).filter((x) => x !== undefined);
@@ -83,6 +89,8 @@ async function measureRounds(name: string, targets: readonly Target[]): Promise<
       p99_ms: median(rs.map((x) => x.p99_ms)),
       errors: rs.reduce((a, x) => a + x.errors, 0),
       non2xx: rs.reduce((a, x) => a + x.non2xx, 0),
+      rounds_rps: rs.map((x) => x.rps),
+      turn,
     };
     if (cpu.length > 0) row.cpu_us_per_req = median(cpu);
     rows.push(row);
@@ -130,6 +138,19 @@ async function startRempart(file: string): Promise<{ proc: Proc; port: number; a
   const proc = await startProc(node, [join(here, '../bin/rempart.js'), 'serve', '--config', file]);
   const listeners = proc.ready.listeners as { port: number }[];
   return { proc, port: listeners[0].port, admin: (proc.ready.admin as { url: string }).url };
+}
+
+/**
+ * a ÷ b: round by round for rows measured in turn (pairedRatio); rows from different calls (the Redis row) fall
+ * back to the ratio of their medians.
+ */
+function compare(a?: Row, b?: Row): { median: number; range?: [number, number] } | null {
+  if (a === undefined || b === undefined || b.rps <= 0) return null;
+  const ra = a.rounds_rps;
+  const rb = b.rounds_rps;
+  if (a.turn !== b.turn || ra === undefined || rb === undefined || ra.length !== rb.length)
+    return { median: Number((a.rps / b.rps).toFixed(2)) };
+  return pairedRatio(ra, rb);
 }
 
 async function main() {
@@ -237,16 +258,23 @@ end
     }
 
     const get = (name: string, target: string) => rows.find((x) => x.name === name && x.target === target);
-    const ratio = (a?: Row, b?: Row) => (a && b && b.rps > 0 ? Number((a.rps / b.rps).toFixed(2)) : null);
-    const ratios = {
-      clean_rempart_vs_nginx: ratio(get('clean', 'rempart'), get('clean', 'nginx')),
-      clean_rempart_1w_vs_nginx: ratio(get('clean', 'rempart-1w'), get('clean', 'nginx')),
-      clean_rempart_vs_direct: ratio(get('clean', 'rempart'), get('clean', 'direct')),
-      reject_rempart_vs_nginx: ratio(get('reject-429', 'rempart'), get('reject-429', 'nginx')),
-      reject_rempart_1w_vs_nginx: ratio(get('reject-429', 'rempart-1w'), get('reject-429', 'nginx')),
-      reject_redis_vs_memory: ratio(get('reject-429', 'rempart+redis'), get('reject-429', 'rempart')),
-    };
-    const result = { seconds, rounds, connections, rows, ratios, memory };
+    const pairs = {
+      clean_rempart_vs_nginx: [get('clean', 'rempart'), get('clean', 'nginx')],
+      clean_rempart_1w_vs_nginx: [get('clean', 'rempart-1w'), get('clean', 'nginx')],
+      clean_rempart_vs_direct: [get('clean', 'rempart'), get('clean', 'direct')],
+      reject_rempart_vs_nginx: [get('reject-429', 'rempart'), get('reject-429', 'nginx')],
+      reject_rempart_1w_vs_nginx: [get('reject-429', 'rempart-1w'), get('reject-429', 'nginx')],
+      reject_redis_vs_memory: [get('reject-429', 'rempart+redis'), get('reject-429', 'rempart')],
+    } as const;
+    const ratios: Record<string, number | null> = {};
+    // The lowest and highest of the per-round ratios: how far the machine moved the comparison during the run.
+    const ratio_range: Record<string, [number, number]> = {};
+    for (const [key, [a, b]] of Object.entries(pairs)) {
+      const r = compare(a, b);
+      ratios[key] = r === null ? null : r.median;
+      if (r?.range) ratio_range[key] = r.range;
+    }
+    const result = { seconds, rounds, connections, rows, ratios, ratio_range, memory };
     if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else {
       process.stdout.write('\nname         target         req/s     p50 ms   p99 ms   cpu µs/req  non-2xx\n');
@@ -257,7 +285,9 @@ end
             .padStart(8)} ${String(x.cpu_us_per_req ?? '-').padStart(11)} ${String(x.non2xx).padStart(8)}\n`,
         );
       }
-      process.stdout.write(`\nratios: ${JSON.stringify(ratios)}\nmemory: ${JSON.stringify(memory)}\n`);
+      process.stdout.write(
+        `\nratios: ${JSON.stringify(ratios)}\nratio range over rounds: ${JSON.stringify(ratio_range)}\nmemory: ${JSON.stringify(memory)}\n`,
+      );
     }
   } finally {
     for (const p of procs.reverse()) await p.stop().catch(() => {});
