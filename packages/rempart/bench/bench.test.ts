@@ -84,4 +84,18 @@ describe('benchmarks, quick profile', { skip }, () => {
     const ranges = out.ratio_range as Record<string, [number, number]>;
     assert.deepEqual(Object.keys(ranges), ['page_vs_429', 'json_vs_429', 'page_cpu_vs_429', 'json_cpu_vs_429']);
   });
+
+  it('npm run bench:floor: nginx, both Node floors and Rempart all pass the clean path', () => {
+    const out = runJson('floor.ts', ['--seconds', '1', '--rounds', '1']);
+    const rows = out.rows as Row[];
+    const names = rows.map((r) => r.target);
+    for (const t of ['node-pipe', 'node-proxy', 'rempart-1w']) assert.ok(names.includes(t), `no row for ${t}`);
+    for (const r of rows) {
+      assert.ok(r.rps > 0 && r.errors === 0, `${r.target}: ${JSON.stringify(r)}`);
+      assert.equal(r.non2xx, 0, `${r.target}: every answer is the origin's 200`);
+      assert.ok(r.cpu_us_per_req !== undefined && r.cpu_us_per_req > 0, `${r.target}: no CPU figure`);
+    }
+    const versus = out.rempart_1w_versus as Record<string, { rps: { median: number } }>;
+    assert.equal(typeof versus['node-proxy'].rps.median, 'number');
+  });
 });

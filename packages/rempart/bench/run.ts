@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { inTurns, median, pairedRatio } from './in-turns.ts';
 import { haveNginx, startNginx } from './nginx.ts';
 import { freePort, type Proc, rssMb, startProc, treeCpuSeconds } from './procs.ts';
+import { rempartConfig, startRempart } from './rempart-proc.ts';
 import { haveWrk, runWrk } from './wrk.ts';
 
 // `npm run bench [-- --json] [--seconds N] [--rounds N] [--connections N] [--keys N] [--spray-seconds N]`
@@ -100,46 +101,6 @@ async function measureRounds(name: string, targets: readonly Target[]): Promise<
   });
 }
 
-let configs = 0;
-
-function rempartConfig(originPort: number, extra: string, workers: 'auto' | 1 = 'auto'): string {
-  // One file per gateway: each watches its own for hot reload.
-  const file = join(dir, `rempart-${++configs}.yaml`);
-  writeFileSync(
-    file,
-    `listeners:
-  - name: public
-    port: 0
-admin:
-  port: 0
-  token: bench-token-0123456789abcdef
-trusted_proxies: [127.0.0.1]
-limits:
-  max_connections_per_ip: 100000
-  max_requests_per_socket: 0
-upstreams:
-  - name: origin
-    url: http://127.0.0.1:${originPort}
-    max_connections: 128
-    concurrency: { initial: 128, min: 16, max: 1024 }
-logging:
-  level: warn
-workers: ${workers}
-# One client at full speed against a saturated origin looks like a flood to detection; pinned so the figures
-# measure the pass-through path (observe() still runs on every request).
-detect:
-  pin: normal
-${extra}`,
-  );
-  return file;
-}
-
-async function startRempart(file: string): Promise<{ proc: Proc; port: number; admin: string }> {
-  const proc = await startProc(node, [join(here, '../bin/rempart.js'), 'serve', '--config', file]);
-  const listeners = proc.ready.listeners as { port: number }[];
-  return { proc, port: listeners[0].port, admin: (proc.ready.admin as { url: string }).url };
-}
-
 /**
  * a ÷ b: round by round for rows measured in turn (pairedRatio); rows from different calls (the Redis row) fall
  * back to the ratio of their medians.
@@ -174,8 +135,8 @@ async function main() {
     const perIp = 'rate_limits:\n  - name: per-ip\n    key: [ip]\n    rate: 1\n    burst: 0\n';
     for (const workers of ['auto', 1] as const) {
       const target = workers === 1 ? 'rempart-1w' : 'rempart';
-      const plain = await startRempart(rempartConfig(originPort, '', workers));
-      const limited = await startRempart(rempartConfig(originPort, perIp, workers));
+      const plain = await startRempart(rempartConfig(dir, originPort, '', workers));
+      const limited = await startRempart(rempartConfig(dir, originPort, perIp, workers));
       procs.push(plain.proc, limited.proc);
       clean.push({ target, url: `http://127.0.0.1:${plain.port}/`, proc: plain.proc });
       reject.push({ target, url: `http://127.0.0.1:${limited.port}/`, proc: limited.proc });
@@ -189,6 +150,7 @@ async function main() {
     const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
     const shared = await startRempart(
       rempartConfig(
+        dir,
         originPort,
         `${perIp}state:\n  backend: redis\n  redis_url: ${redisUrl}\n  key_prefix: "rempart-bench:${process.pid}:"\n`,
       ),
@@ -230,6 +192,7 @@ end
       say(`memory: ${sprayKeys} distinct client keys through the rate-limit tables (workers: ${workers})`);
       const spray = await startRempart(
         rempartConfig(
+          dir,
           originPort,
           'rate_limits:\n  - name: per-ip\n    key: [ip]\n    rate: 100\n    burst: 100\n',
           workers,
