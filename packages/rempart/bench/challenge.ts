@@ -1,8 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchArgs } from './args.ts';
 import { inTurns, median, pairedRatio } from './in-turns.ts';
-import { type Proc, startProc, treeCpuSeconds } from './procs.ts';
+import { type Proc, treeCpuSeconds } from './procs.ts';
+import { rempartConfig, startRempart } from './rempart-proc.ts';
 import { haveWrk, runWrk } from './wrk.ts';
 
 // `npm run bench:challenge [-- --json] [--seconds N] [--connections N] [--rounds N]`
@@ -14,44 +16,10 @@ import { haveWrk, runWrk } from './wrk.ts';
 // seconds, and three 5 s rounds once put the 429 path both ahead and behind the page by 25 %.
 // Ratios are page/429 and JSON/429, in requests per second and in gateway CPU per request.
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const json = args.includes('--json');
-const seconds = opt('--seconds', 2);
-const connections = opt('--connections', 64);
-const rounds = opt('--rounds', 9);
-
-const here = import.meta.dirname;
+const { json, seconds, rounds, connections } = benchArgs({ seconds: 2, rounds: 9 });
+// The upstream is never reached (every request is refused or challenged); a closed port proves it.
+const CLOSED_PORT = 9;
 const dir = mkdtempSync(join(tmpdir(), 'rempart-bench-challenge-'));
-
-function config(name: string, extra: string): string {
-  const file = join(dir, `${name}.yaml`);
-  // The upstream is never reached (every request is refused or challenged); a closed port proves it.
-  writeFileSync(
-    file,
-    `listeners:
-  - name: public
-    port: 0
-admin:
-  port: 0
-  token: bench-token-0123456789abcdef
-limits:
-  max_connections_per_ip: 100000
-  max_requests_per_socket: 0
-upstreams:
-  - name: origin
-    url: http://127.0.0.1:9
-logging:
-  level: warn
-detect:
-  pin: normal
-${extra}`,
-  );
-  return file;
-}
 
 interface Row {
   name: string;
@@ -99,11 +67,6 @@ async function measure({ proc, port, name, accept, want }: Case): Promise<Row> {
   return row;
 }
 
-async function gateway(file: string): Promise<{ proc: Proc; port: number }> {
-  const proc = await startProc(process.execPath, [join(here, '../bin/rempart.js'), 'serve', '--config', file]);
-  return { proc, port: (proc.ready.listeners as { port: number }[])[0].port };
-}
-
 async function main() {
   if (!haveWrk()) {
     process.stderr.write('bench: wrk is not installed (Debian package "wrk"); nothing measured.\n');
@@ -112,14 +75,16 @@ async function main() {
   const procs: Proc[] = [];
   try {
     if (!json) process.stderr.write(`${connections} keep-alive connections, ${seconds}s each\n`);
-    const limited = await gateway(
-      config('reject', 'rate_limits:\n  - name: per-ip\n    key: [ip]\n    rate: 1\n    burst: 0\n'),
+    const limited = await startRempart(
+      rempartConfig(dir, CLOSED_PORT, 'rate_limits:\n  - name: per-ip\n    key: [ip]\n    rate: 1\n    burst: 0\n', 1),
     );
     procs.push(limited.proc);
-    const challenged = await gateway(
-      config(
-        'challenge',
+    const challenged = await startRempart(
+      rempartConfig(
+        dir,
+        CLOSED_PORT,
         'challenge:\n  secret: bench-secret-0123456789abcdef0123456789\n  classes:\n    normal: [critical, normal, bulk, static]\n',
+        1,
       ),
     );
     procs.push(challenged.proc);

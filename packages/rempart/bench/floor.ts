@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchArgs } from './args.ts';
 import { inTurns, median, pairedRatio } from './in-turns.ts';
 import { haveNginx, startNginx } from './nginx.ts';
 import { freePort, type Proc, startProc, treeCpuSeconds } from './procs.ts';
@@ -12,15 +13,7 @@ import { haveWrk, runWrk } from './wrk.ts';
 // proxy in Node (floor-proxies.ts), and Rempart with one worker thread, all running at once and measured in turn
 // (in-turns.ts). CPU per request is the target's own, from /proc; the origin's and wrk's are not counted.
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const json = args.includes('--json');
-const seconds = opt('--seconds', 3);
-const rounds = opt('--rounds', 7);
-const connections = opt('--connections', 64);
+const { json, seconds, rounds, connections } = benchArgs({ seconds: 3, rounds: 7 });
 const here = import.meta.dirname;
 
 interface Target {

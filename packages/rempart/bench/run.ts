@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchArgs, opt } from './args.ts';
 import { inTurns, median, pairedRatio } from './in-turns.ts';
 import { haveNginx, startNginx } from './nginx.ts';
 import { freePort, type Proc, rssMb, startProc, treeCpuSeconds } from './procs.ts';
@@ -14,15 +15,7 @@ import { haveWrk, runWrk } from './wrk.ts';
 // round; each row is the median of its rounds. On a shared VM the machine's speed drifts by up to 2× over tens of
 // seconds: one long run per target compared whichever phase each happened to fall in.
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const json = args.includes('--json');
-const seconds = opt('--seconds', 3);
-const rounds = opt('--rounds', 5);
-const connections = opt('--connections', 64);
+const { json, seconds, rounds, connections } = benchArgs({ seconds: 3, rounds: 5 });
 const sprayKeys = opt('--keys', 1_000_000);
 const sprayRound = opt('--spray-seconds', 15);
 
