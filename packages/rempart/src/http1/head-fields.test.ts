@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkedLines, given, headerKind, INVALID, InvalidHeaderError, renderGiven } from './head-fields.ts';
+import { checkedLines, headerKind, INVALID, InvalidHeaderError, rendered, renderGiven } from './head-fields.ts';
 
 describe('head fields given as objects', () => {
   it('refuses what would split a response: CR, LF, NUL, a colon or space in a name, characters above 0xFF', () => {
@@ -25,17 +25,20 @@ describe('head fields given as objects', () => {
       connection: 'Close',
     });
     assert.equal(
-      given.lines,
+      rendered.lines,
       'Content-Length: 12\r\nDate: Sun, 06 Dec 2026 00:00:00 GMT\r\nx-many: a\r\nx-many: b\r\nconnection: Close\r\n',
     );
     assert.deepEqual(
-      [given.length, given.hasDate, given.closeAsked, given.chunkedByCaller, given.ascii],
+      [rendered.length, rendered.hasDate, rendered.closeAsked, rendered.chunkedByCaller, rendered.ascii],
       [12, true, true, false, true],
     );
     renderGiven({ 'transfer-encoding': 'gzip, chunked', 'x-name': 'caf\xe9' });
-    assert.deepEqual([given.length, given.chunkedByCaller, given.hasDate, given.ascii], [-1, true, false, false]);
+    assert.deepEqual(
+      [rendered.length, rendered.chunkedByCaller, rendered.hasDate, rendered.ascii],
+      [-1, true, false, false],
+    );
     renderGiven(undefined);
-    assert.equal(given.lines, '');
+    assert.equal(rendered.lines, '');
     assert.throws(() => renderGiven({ 'x-bad': 'a\nb' }), InvalidHeaderError);
   });
 

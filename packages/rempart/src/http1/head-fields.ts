@@ -45,7 +45,7 @@ export function checkedLines(headers: Record<string, string | string[]>, what: s
  * What a writeHead headers object says, rendered. One instance per thread, refilled by each call: the head is
  * built synchronously, so no object is made per response.
  */
-export const given = {
+export const rendered = {
   lines: '',
   /** Content-Length given, -1 when none. */
   length: -1,
@@ -56,7 +56,7 @@ export const given = {
   ascii: true,
 };
 
-/** Fills `given` from a writeHead headers object (undefined: none given). */
+/** Fills `rendered` from a writeHead headers object (undefined: none given). */
 export function renderGiven(h: OutgoingHttpHeaders | undefined): void {
   let lines = '';
   let length = -1;
@@ -88,10 +88,10 @@ export function renderGiven(h: OutgoingHttpHeaders | undefined): void {
         lines += `${name}: ${s}\r\n`;
       }
     }
-  given.lines = lines;
-  given.length = length;
-  given.chunkedByCaller = chunkedByCaller;
-  given.hasDate = hasDate;
-  given.closeAsked = closeAsked;
-  given.ascii = ascii;
+  rendered.lines = lines;
+  rendered.length = length;
+  rendered.chunkedByCaller = chunkedByCaller;
+  rendered.hasDate = hasDate;
+  rendered.closeAsked = closeAsked;
+  rendered.ascii = ascii;
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import { checkedLines, given, headerKind, INVALID, InvalidHeaderError, renderGiven } from './head-fields.ts';
+import { checkedLines, headerKind, INVALID, InvalidHeaderError, rendered, renderGiven } from './head-fields.ts';
 import type { H1Request } from './request.ts';
 import { httpDate, statusLine } from './status-line.ts';
 
@@ -154,12 +154,12 @@ export class H1Response extends EventEmitter {
     const status = this.statusCode;
     let head = statusLine(status, this.statusMessage);
     renderGiven(this.given ?? this.stored);
-    head += given.lines;
-    let length = given.length;
-    const chunkedByCaller = given.chunkedByCaller;
-    let hasDate = given.hasDate;
-    const closeAsked = given.closeAsked;
-    let ascii = given.ascii;
+    head += rendered.lines;
+    let length = rendered.length;
+    const chunkedByCaller = rendered.chunkedByCaller;
+    let hasDate = rendered.hasDate;
+    const closeAsked = rendered.closeAsked;
+    let ascii = rendered.ascii;
     if (this.raw !== undefined) {
       head += this.raw;
       if (this.rawLength >= 0) length = this.rawLength;
