@@ -12,8 +12,9 @@ import { haveWrk, runWrk } from './wrk.ts';
 // Every comparison is a ratio measured in this run on this machine: origin direct, nginx (when installed), Rempart.
 // nginx runs `worker_processes auto`, so Rempart's rows run `workers: auto` too; the `rempart-1w` rows show one
 // worker thread for comparison. The targets of a section all run at once and are measured in turn, round after
-// round; each row is the median of its rounds. On a shared VM the machine's speed drifts by up to 2× over tens of
-// seconds: one long run per target compared whichever phase each happened to fall in.
+// round; each row is the median of its rounds, each ratio the median of its per-round ratios (with their range).
+// On a shared VM the machine's speed drifts by up to 2× over tens of seconds: one long run per target compared
+// whichever phase each happened to fall in.
 
 const { json, seconds, rounds, connections } = benchArgs({ seconds: 3, rounds: 5 });
 const sprayKeys = opt('--keys', 1_000_000);
