@@ -6,7 +6,7 @@ import type { LimitsConfig } from '../config/schema.ts';
 import { CidrSet } from '../core/ip-prefix.ts';
 import type { H1Request } from '../http1/request.ts';
 import type { H1Response } from '../http1/response.ts';
-import { writeMade } from '../pipeline/respond.ts';
+import { jsonBody, textBody, writeError, writeMade } from '../pipeline/respond.ts';
 import { createPublicListener, type PublicListener } from './public-listener.ts';
 import { rawExchange, testLimits, testListener } from './testing/raw-client.ts';
 
@@ -344,6 +344,45 @@ describe('cleartext HTTP/1.1 engine', () => {
     assert.equal(c.closed, false);
     c.socket.destroy();
     assert.deepEqual(writes, [1, 1]);
+  });
+
+  it('answers gateway errors from prebuilt lines: UTF-8 bilingual bodies, JSON for API clients, close when asked', async () => {
+    const port = await serve((req, res) => {
+      const id = `abc${req.url?.length}`;
+      const accept = req.headers.accept;
+      if (req.url === '/limit')
+        writeError(res, { id, headers: { accept } }, 429, { rule: 'limite-été', retryAfterS: 7 });
+      else writeError(res, { id, headers: { accept } }, 400, { rule: 'hygiene/x', close: true });
+    });
+    const c = client(port);
+    c.send('GET /limit HTTP/1.1\r\nhost: a\r\n\r\n');
+    let t = await c.read(/Reference: abc6\n$/);
+    const [head, body] = t.split('\r\n\r\n');
+    assert.match(head, /^HTTP\/1\.1 429 Too Many Requests\r\n/);
+    for (const line of [
+      'content-type: text/plain; charset=utf-8',
+      'cache-control: no-store',
+      'x-rempart-decision: abc6',
+    ])
+      assert.ok(head.includes(`\r\n${line}\r\n`), line);
+    assert.match(head, /\r\nretry-after: 7\r\n/);
+    // The body's bytes are UTF-8 (read here as latin1): the same text as the object path makes.
+    assert.equal(Buffer.from(body, 'latin1').toString('utf8'), textBody(429, 'abc6'));
+    assert.match(head, new RegExp(`content-length: ${Buffer.byteLength(textBody(429, 'abc6'))}\r\n`));
+    c.reset();
+    c.send('GET /limit HTTP/1.1\r\nhost: a\r\naccept: application/json\r\n\r\n');
+    t = await c.read(/\}$/);
+    const json = JSON.parse(Buffer.from(t.split('\r\n\r\n')[1], 'latin1').toString('utf8'));
+    assert.deepEqual(json, JSON.parse(jsonBody(429, 'abc6', 'limite-été', 7)));
+    assert.match(t, /\r\ncontent-type: application\/json; charset=utf-8\r\n/);
+    assert.equal(c.closed, false, 'a 429 keeps the connection');
+    c.reset();
+    c.send('HEAD /bad HTTP/1.1\r\nhost: a\r\n\r\n');
+    t = await c.read(/\r\n\r\n$/);
+    assert.match(t, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.match(t, /\r\nconnection: close\r\n/);
+    assert.doesNotMatch(t, /Reference/, 'no body after HEAD');
+    assert.equal(await c.waitClosed(), true, 'closed after the answer when asked');
   });
 
   it('refuses response headers that would split the response, and short bodies are cut', async () => {

@@ -89,6 +89,10 @@ export function writeError(
     return;
   }
   const json = wantsJson(ctx.headers.accept);
+  if ('writeHeadRaw' in res && o.extraHeaders === undefined && isPlainId(ctx.id)) {
+    writeErrorLines(res, ctx.id, status, json, o);
+    return;
+  }
   const body = json ? jsonBody(status, ctx.id, o.rule, o.retryAfterS) : textBody(status, ctx.id);
   const headers: Record<string, string | number> = {
     'content-type': json ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8',
@@ -105,10 +109,63 @@ export function writeError(
 }
 
 /**
- * Writes an answer the gateway made itself (the challenge page, the JSON challenge): `fields` are its field lines,
- * "name: value\r\n" each, without Content-Length, built from constants and values safe by construction (signed
- * tokens, decision ids, numbers), and `body` is an ASCII string. The cleartext engine takes both as they are, one
- * buffer and one write with no second check of each character; other listeners get a header object.
+ * The same answer as prebuilt field lines and a body whose bytes are the UTF-8 of the text, carried in a latin1
+ * string (the French messages are not ASCII): on the cleartext engine, one buffer and one write, with no header
+ * object to check character by character. Every value here is a constant, a number or a decision id.
+ */
+function writeErrorLines(res: H1Response, id: string, status: number, json: boolean, o: ErrorOptions): void {
+  const prefix = bodyPrefix(status);
+  let body: string;
+  if (json) {
+    body = `${prefix.json}${id}"`;
+    if (o.rule !== undefined) body += `,"rule":${asciiJson(o.rule)}`;
+    if (o.retryAfterS !== undefined) body += `,"retry_after_s":${o.retryAfterS}`;
+    body += '}';
+  } else body = `${prefix.text}${id}\n`;
+  let fields = `${json ? JSON_FIELDS : TEXT_FIELDS}${id}\r\n`;
+  if (o.retryAfterS !== undefined) fields += `retry-after: ${o.retryAfterS}\r\n`;
+  if (o.close) res.shouldKeepAlive = false; // the engine then says "connection: close" itself
+  writeMade(res, status, fields, body);
+}
+
+const TEXT_FIELDS = `content-type: text/plain; charset=utf-8\r\ncache-control: no-store\r\n${DECISION_HEADER}: `;
+const JSON_FIELDS = `content-type: application/json; charset=utf-8\r\ncache-control: no-store\r\n${DECISION_HEADER}: `;
+
+/** Each status's bodies up to the decision id, as UTF-8 bytes in latin1 strings; made on first use. */
+const PREFIXES = new Map<number, { text: string; json: string }>();
+
+function bodyPrefix(status: number): { text: string; json: string } {
+  let p = PREFIXES.get(status);
+  if (p === undefined) {
+    const [fr, en] = messages(status);
+    const utf8 = (t: string) => Buffer.from(t, 'utf8').toString('latin1');
+    p = {
+      text: utf8(`${status} ${fr}\n${status} ${en}\nRéférence / Reference: `),
+      json: utf8(
+        `{"status":${status},"error":${JSON.stringify(en)},"message_fr":${JSON.stringify(fr)},"decision_id":"`,
+      ),
+    };
+    PREFIXES.set(status, p);
+  }
+  return p;
+}
+
+/** A decision id as this gateway makes them (letters and digits): safe in a field line and a JSON string. */
+function isPlainId(id: string): boolean {
+  if (id.length === 0 || id.length > 64) return false;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i) | 0x20;
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 122))) return false;
+  }
+  return true;
+}
+
+/**
+ * Writes an answer the gateway made itself (the challenge page, the JSON challenge, errors): `fields` are its field
+ * lines, "name: value\r\n" each, without Content-Length, built from constants and values safe by construction
+ * (signed tokens, decision ids, numbers), and `body` is a latin1 string: ASCII, or the UTF-8 bytes of a text.
+ * The cleartext engine takes both as they are, one buffer and one write with no second check of each character;
+ * other listeners get a header object.
  */
 export function writeMade(res: AnyResponse, status: number, fields: string, body: string): void {
   const n = body.length;
