@@ -6,7 +6,7 @@ import { isHopByHop } from './hop-by-hop.ts';
 // The field lines of one response head (or trailer section), parsed from its latin1 text into a headers object
 // shaped like node:http's (lower-case names, repeats as arrays, set-cookie always an array), and the framing
 // facts the parser decides on: Content-Length, Transfer-Encoding, Connection tokens, the Keep-Alive hint. The
-// lines a proxy forwards are noted on the way (ForwardLines), at the cost of four offsets per line.
+// lines a proxy forwards are noted on the way (ForwardLines), as the name and value strings made here.
 
 export type Fields = Record<string, string | string[]>;
 
@@ -43,7 +43,7 @@ export class FieldLines {
    * `h`. Trailer fields are taken as they are, never as framing. False, with `error` set, on a bad line.
    */
   parse(s: string, p: number, end: number, h: Fields, trailer: boolean): boolean {
-    if (!trailer) this.forward.reset(s);
+    if (!trailer) this.forward.reset();
     for (;;) {
       // The block ends with its first CRLFCRLF: a line starting with CR must be that final empty line.
       if (s.charCodeAt(p) === CR) {
@@ -69,8 +69,9 @@ export class FieldLines {
       while (b > a && isOws(s.charCodeAt(b - 1))) b--;
       if (valueKind(s, a, b) < 0) return this.fail('HPE_INVALID_HEADER_TOKEN', `bad byte in the value of ${name}`);
       this.dropLine = false;
-      if (!this.field(h, name, s.slice(a, b), trailer)) return false;
-      if (!trailer && !this.dropLine && !isHopByHop(name)) this.forward.add(p, colon, a, b, name === 'date');
+      const value = s.slice(a, b);
+      if (!this.field(h, name, value, trailer)) return false;
+      if (!trailer && !this.dropLine && !isHopByHop(name)) this.forward.add(name, value, name === 'date');
       p = eol + 2;
     }
   }

@@ -1,7 +1,8 @@
 // The field lines of a final response head as an HTTP/1.1 proxy sends them on: every line of the origin's head
-// except the hop-by-hop ones, as "name: value\r\n" with the name lower-cased, in the origin's order. Recorded as
-// offsets while the parser checks each line, rendered on demand into one string: the gateway's HTTP/1.1 client
-// response then copies that text instead of building a headers object and serialising it again.
+// except the hop-by-hop ones, as "name: value\r\n" with the name lower-cased, in the origin's order. The parser
+// hands over each line's name and value as it checks them (the strings it makes for the headers object anyway),
+// and they are joined on demand into one string: the gateway's HTTP/1.1 client response then copies that text
+// instead of building a headers object and serialising it again.
 
 /** A final head ready to be forwarded; valid during the handler's onResponseStart only (the parser reuses it). */
 export interface ForwardHead {
@@ -18,69 +19,43 @@ export interface ForwardHeadSource {
   forwardHead(): ForwardHead | undefined;
 }
 
-const SLOTS = 4; // name start, name end, value start, value end
-
-let scratch = Buffer.allocUnsafe(4096);
-
 export class ForwardLines implements ForwardHead {
   fields = '';
   contentLength = -1;
   hasDate = false;
   /** The origin's Connection header names other fields: those drops are left to the headers object path. */
   unusable = false;
-  private source = '';
-  private spans = new Int32Array(32 * SLOTS);
+  /** Lower-cased names and values of the lines to forward; reused from head to head, `count` in use. */
+  private readonly names: string[] = [];
+  private readonly values: string[] = [];
   private count = 0;
-  private bytes = 0;
 
-  reset(source: string): void {
-    this.source = source;
+  reset(): void {
     this.fields = '';
     this.contentLength = -1;
     this.hasDate = false;
     this.unusable = false;
     this.count = 0;
-    this.bytes = 0;
   }
 
-  /** One line to forward: name source[ns, ne), value source[vs, ve). */
-  add(ns: number, ne: number, vs: number, ve: number, isDate: boolean): void {
-    let at = this.count * SLOTS;
-    if (at === this.spans.length) {
-      const grown = new Int32Array(this.spans.length * 2);
-      grown.set(this.spans);
-      this.spans = grown;
-    }
-    const sp = this.spans;
-    sp[at++] = ns;
-    sp[at++] = ne;
-    sp[at++] = vs;
-    sp[at] = ve;
+  /** One line to forward: its lower-cased name and its value, both already checked by the parser. */
+  add(name: string, value: string, isDate: boolean): void {
+    this.names[this.count] = name;
+    this.values[this.count] = value;
     this.count++;
-    this.bytes += ne - ns + ve - vs + 4;
     if (isDate) this.hasDate = true;
   }
 
-  /** The lines as one string (this.fields), or undefined when they cannot be forwarded as they are. */
+  /**
+   * The lines as one string (this.fields), or undefined when they cannot be forwarded as they are. Joined by
+   * concatenation: a few short pieces, flattened once when the response head is written (a byte loop over the
+   * head's characters cost ~4,800 instructions per response, the most of any step of the clean path).
+   */
   render(): ForwardHead | undefined {
     if (this.unusable) return undefined;
-    if (scratch.length < this.bytes) scratch = Buffer.allocUnsafe(Math.max(this.bytes, scratch.length * 2));
-    const b = scratch;
-    const s = this.source;
-    const sp = this.spans;
-    let at = 0;
-    for (let k = 0; k < this.count * SLOTS; k += SLOTS) {
-      for (let i = sp[k]; i < sp[k + 1]; i++) {
-        const c = s.charCodeAt(i);
-        b[at++] = c >= 65 && c <= 90 ? c | 32 : c;
-      }
-      b[at++] = 58;
-      b[at++] = 32;
-      for (let i = sp[k + 2]; i < sp[k + 3]; i++) b[at++] = s.charCodeAt(i);
-      b[at++] = 13;
-      b[at++] = 10;
-    }
-    this.fields = b.toString('latin1', 0, at);
+    let f = '';
+    for (let k = 0; k < this.count; k++) f += `${this.names[k]}: ${this.values[k]}\r\n`;
+    this.fields = f;
     return this;
   }
 }
