@@ -154,8 +154,8 @@ function bodyPrefix(status: number): { text: string; json: string } {
 function isPlainId(id: string): boolean {
   if (id.length === 0 || id.length > 64) return false;
   for (let i = 0; i < id.length; i++) {
-    const c = id.charCodeAt(i) | 0x20;
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 122))) return false;
+    const c = id.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90))) return false;
   }
   return true;
 }
