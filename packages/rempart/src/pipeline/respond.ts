@@ -48,18 +48,34 @@ function messages(status: number): readonly [string, string] {
   return MESSAGES[status] ?? MESSAGES[500];
 }
 
+// Each body is its status's text up to the decision id, the id, then a tail: written once here, for both the
+// header-object path (textBody, jsonBody) and the prebuilt-lines path (bodyPrefix).
+
+function textHead(status: number): string {
+  const [fr, en] = messages(status);
+  return `${status} ${fr}\n${status} ${en}\nRéférence / Reference: `;
+}
+
+function jsonHead(status: number): string {
+  const [fr, en] = messages(status);
+  return `{"status":${status},"error":${JSON.stringify(en)},"message_fr":${JSON.stringify(fr)},"decision_id":"`;
+}
+
+/** What follows the id in a JSON body; `literal` makes the rule's JSON string (plain, or ASCII-only). */
+function jsonTail(rule: string | undefined, retryAfterS: number | undefined, literal: (s: string) => string): string {
+  let s = '"';
+  if (rule !== undefined) s += `,"rule":${literal(rule)}`;
+  if (retryAfterS !== undefined) s += `,"retry_after_s":${retryAfterS}`;
+  return `${s}}`;
+}
+
 /** Plain-text body: French first (the service's language), English second, then the decision id. */
 export function textBody(status: number, id: string): string {
-  const [fr, en] = messages(status);
-  return `${status} ${fr}\n${status} ${en}\nRéférence / Reference: ${id}\n`;
+  return `${textHead(status)}${id}\n`;
 }
 
 export function jsonBody(status: number, id: string, rule?: string, retryAfterS?: number): string {
-  const [fr, en] = messages(status);
-  let s = `{"status":${status},"error":${JSON.stringify(en)},"message_fr":${JSON.stringify(fr)},"decision_id":"${id}"`;
-  if (rule !== undefined) s += `,"rule":${JSON.stringify(rule)}`;
-  if (retryAfterS !== undefined) s += `,"retry_after_s":${retryAfterS}`;
-  return s + '}';
+  return `${jsonHead(status)}${id}${jsonTail(rule, retryAfterS, JSON.stringify)}`;
 }
 
 /** API clients (Accept: application/json without text/html) get JSON; everyone else a short text. */
@@ -115,13 +131,7 @@ export function writeError(
  */
 function writeErrorLines(res: H1Response, id: string, status: number, json: boolean, o: ErrorOptions): void {
   const prefix = bodyPrefix(status);
-  let body: string;
-  if (json) {
-    body = `${prefix.json}${id}"`;
-    if (o.rule !== undefined) body += `,"rule":${asciiJson(o.rule)}`;
-    if (o.retryAfterS !== undefined) body += `,"retry_after_s":${o.retryAfterS}`;
-    body += '}';
-  } else body = `${prefix.text}${id}\n`;
+  const body = json ? `${prefix.json}${id}${jsonTail(o.rule, o.retryAfterS, asciiJson)}` : `${prefix.text}${id}\n`;
   let fields = `${json ? JSON_FIELDS : TEXT_FIELDS}${id}\r\n`;
   if (o.retryAfterS !== undefined) fields += `retry-after: ${o.retryAfterS}\r\n`;
   if (o.close) res.shouldKeepAlive = false; // the engine then says "connection: close" itself
@@ -137,14 +147,8 @@ const PREFIXES = new Map<number, { text: string; json: string }>();
 function bodyPrefix(status: number): { text: string; json: string } {
   let p = PREFIXES.get(status);
   if (p === undefined) {
-    const [fr, en] = messages(status);
     const utf8 = (t: string) => Buffer.from(t, 'utf8').toString('latin1');
-    p = {
-      text: utf8(`${status} ${fr}\n${status} ${en}\nRéférence / Reference: `),
-      json: utf8(
-        `{"status":${status},"error":${JSON.stringify(en)},"message_fr":${JSON.stringify(fr)},"decision_id":"`,
-      ),
-    };
+    p = { text: utf8(textHead(status)), json: utf8(jsonHead(status)) };
     PREFIXES.set(status, p);
   }
   return p;
@@ -235,7 +239,6 @@ export function rawErrorResponse(status: number, id: string): string {
   const body = textBody(status, id);
   return (
     `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n` +
-    `content-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-    `cache-control: no-store\r\n${DECISION_HEADER}: ${id}\r\nconnection: close\r\n\r\n${body}`
+    `${TEXT_FIELDS}${id}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
   );
 }

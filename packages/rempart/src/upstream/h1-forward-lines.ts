@@ -49,7 +49,7 @@ export class ForwardLines implements ForwardHead {
   /**
    * The lines as one string (this.fields), or undefined when they cannot be forwarded as they are. Joined by
    * concatenation: a few short pieces, flattened once when the response head is written (a byte loop over the
-   * head's characters cost ~4,800 instructions per response, the most of any step of the clean path).
+   * head's characters cost ~4,800 instructions per response, one of the three largest steps of the clean path).
    */
   render(): ForwardHead | undefined {
     if (this.unusable) return undefined;
