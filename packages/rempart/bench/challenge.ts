@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchArgs } from './args.ts';
 import { inTurns, median, pairedRatio } from './in-turns.ts';
-import { type Proc, treeCpuSeconds } from './procs.ts';
+import type { Proc } from './procs.ts';
 import { rempartConfig, startRempart } from './rempart-proc.ts';
-import { haveWrk, runWrk } from './wrk.ts';
+import { haveWrk, runWrkWithCpu } from './wrk.ts';
 
 // `npm run bench:challenge [-- --json] [--seconds N] [--connections N] [--rounds N]`
 // Is the challenge served at the reject path's speed? Through the whole gateway over loopback sockets, wrk asks for
@@ -47,15 +47,12 @@ async function measure({ proc, port, name, accept, want }: Case): Promise<Row> {
     probe = await fetch(url, { headers: { accept } });
     await probe.arrayBuffer();
   }
-  const pid = proc.child.pid!;
-  const cpu0 = treeCpuSeconds(pid);
-  const r = await runWrk(url, { seconds, connections, headers: [`Accept: ${accept}`] });
-  const cpu = treeCpuSeconds(pid) - cpu0;
+  const r = await runWrkWithCpu(url, proc.child.pid, { seconds, connections, headers: [`Accept: ${accept}`] });
   const row = {
     name,
     rps: Math.round(r.rps),
     p99_ms: r.p99Ms,
-    cpu_us_per_req: r.requests > 0 ? Math.round((cpu * 1e6) / r.requests) : 0,
+    cpu_us_per_req: r.cpuUsPerReq ?? 0,
     // Every answer is a refusal or a challenge (non-2xx); errors would mean broken connections.
     statuses_ok: probe.status === want && r.errors === 0 && r.non2xx === r.requests,
   };

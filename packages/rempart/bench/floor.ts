@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { benchArgs } from './args.ts';
 import { inTurns, median, pairedRatio } from './in-turns.ts';
 import { haveNginx, startNginx } from './nginx.ts';
-import { freePort, type Proc, startProc, treeCpuSeconds } from './procs.ts';
+import { freePort, type Proc, startProc } from './procs.ts';
 import { rempartConfig, startRempart } from './rempart-proc.ts';
-import { haveWrk, runWrk } from './wrk.ts';
+import { haveWrk, runWrk, runWrkWithCpu } from './wrk.ts';
 
 // `npm run bench:floor [-- --json] [--seconds N] [--rounds N] [--connections N]`
 // How far the clean path is from what Node itself costs: nginx (when installed), a bare pipe and a minimal HTTP
@@ -59,13 +59,10 @@ async function main() {
     for (const t of targets) await runWrk(t.url, { seconds: 1, connections }); // warm-up (JIT, pools)
     const runs = await inTurns(rounds, targets, async (t, r): Promise<Round> => {
       if (!json && t === targets[0]) process.stderr.write(`round ${r + 1}/${rounds}\n`);
-      const pid = t.proc.child.pid as number;
-      const cpu0 = treeCpuSeconds(pid);
-      const w = await runWrk(t.url, { seconds, connections });
-      const cpu = treeCpuSeconds(pid) - cpu0;
+      const w = await runWrkWithCpu(t.url, t.proc.child.pid, { seconds, connections });
       return {
         rps: Math.round(w.rps),
-        cpu_us_per_req: w.requests > 0 ? Math.round((cpu * 1e6) / w.requests) : 0,
+        cpu_us_per_req: w.cpuUsPerReq ?? 0,
         errors: w.errors,
         non2xx: w.non2xx,
       };

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { benchArgs, opt } from './args.ts';
 import { inTurns, median, pairedRatio } from './in-turns.ts';
 import { haveNginx, startNginx } from './nginx.ts';
-import { freePort, type Proc, rssMb, startProc, treeCpuSeconds } from './procs.ts';
+import { freePort, type Proc, rssMb, startProc } from './procs.ts';
 import { rempartConfig, startRempart } from './rempart-proc.ts';
-import { haveWrk, runWrk } from './wrk.ts';
+import { haveWrk, runWrk, runWrkWithCpu } from './wrk.ts';
 
 // `npm run bench [-- --json] [--seconds N] [--rounds N] [--connections N] [--keys N] [--spray-seconds N]`
 // Every comparison is a ratio measured in this run on this machine: origin direct, nginx (when installed), Rempart.
@@ -46,10 +46,7 @@ const say = (s: string) => {
 };
 
 async function measureOne(name: string, target: string, url: string, proc?: Proc): Promise<Row> {
-  const pid = proc?.child.pid;
-  const cpu0 = pid ? treeCpuSeconds(pid) : 0;
-  const r = await runWrk(url, { seconds, connections });
-  const cpu1 = pid ? treeCpuSeconds(pid) : 0;
+  const r = await runWrkWithCpu(url, proc?.child.pid, { seconds, connections });
   const row: Row = {
     name,
     target,
@@ -59,7 +56,7 @@ async function measureOne(name: string, target: string, url: string, proc?: Proc
     errors: r.errors,
     non2xx: r.non2xx,
   };
-  if (pid && r.requests > 0) row.cpu_us_per_req = Math.round(((cpu1 - cpu0) * 1e6) / r.requests);
+  if (r.cpuUsPerReq !== undefined) row.cpu_us_per_req = r.cpuUsPerReq;
   return row;
 }
 

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { treeCpuSeconds } from './procs.ts';
 
 // wrk (Debian package) is the load generator: C, event-driven, cheap enough on a 2-core machine that it does not
 // starve the system under test as a Node generator would.
@@ -67,4 +68,17 @@ export function runWrk(
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve(parseWrk(out)) : reject(new Error(`wrk exited ${code}: ${out}`))));
   });
+}
+
+/** runWrk, plus the CPU that process `pid` (with its children) spent meanwhile, in µs per request (rounded). */
+export async function runWrkWithCpu(
+  url: string,
+  pid: number | undefined,
+  o: Parameters<typeof runWrk>[1],
+): Promise<WrkResult & { cpuUsPerReq: number | undefined }> {
+  const cpu0 = pid === undefined ? 0 : treeCpuSeconds(pid);
+  const r = await runWrk(url, o);
+  const cpu = pid === undefined ? 0 : treeCpuSeconds(pid) - cpu0;
+  const cpuUsPerReq = pid === undefined || r.requests === 0 ? undefined : Math.round((cpu * 1e6) / r.requests);
+  return { ...r, cpuUsPerReq };
 }
