@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Detector } from './detect/detector.ts';
 import { checkRequest, isH2Request } from './listeners/hygiene.ts';
-import type { ConnInfo } from './listeners/public-listener.ts';
 import { type BodyGuard, guardBody, NO_BODY } from './listeners/slow-guard.ts';
+import type { AnyRequest, ConnInfo } from './listeners/types.ts';
 import { type DecisionRing, worthRecording } from './obs/decisions.ts';
 import type { RempartLog } from './obs/log.ts';
 import type { Metrics } from './obs/metrics.ts';
@@ -16,7 +16,7 @@ import { type AnyResponse, type Responder, writeError } from './pipeline/respond
 import { type CompiledRoute, matchRoute } from './pipeline/route/compile.ts';
 import { runPipeline } from './pipeline/run.ts';
 import { type Deps, PASS, type RequestCtx, type Stage, type Verdict } from './pipeline/types.ts';
-import { type AnyRequest, abortClient, type ForwardHooks, hasRequestBody } from './upstream/forward.ts';
+import { abortClient, type ForwardHooks, hasRequestBody } from './upstream/forward.ts';
 import type { Upstreams } from './upstream/upstreams.ts';
 
 // One request, accept to last byte, in the order of DESIGN.md: context → hygiene → challenge endpoint →

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { LimitsConfig } from '../config/schema.ts';
@@ -6,6 +5,7 @@ import { newDecisionId } from '../core/decision-id.ts';
 import type { H1Request } from '../http1/request.ts';
 import { isDigits } from '../http1/request-head.ts';
 import { rawErrorResponse } from '../pipeline/respond.ts';
+import type { AnyRequest } from './types.ts';
 
 // Request hygiene: what Node's parser (llhttp, strict mode) lets through but a gateway in front of an
 // older or different parser must still refuse, because two parsers disagreeing on where a request ends
@@ -36,7 +36,6 @@ export const PROBLEMS = {
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 
-type AnyRequest = IncomingMessage | Http2ServerRequest | H1Request;
 type HygieneLimits = Pick<LimitsConfig, 'max_url_bytes' | 'max_headers'>;
 
 /** HTTP/2 compatibility request (by shape: an HTTP/1 request line may claim version 2.0). */

@@ -4,8 +4,9 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import { after, describe, it } from 'node:test';
 import { CidrSet } from '../core/ip-prefix.ts';
-import { type ConnInfo, createPublicListener, type PublicListener } from './public-listener.ts';
+import { createPublicListener, type PublicListener } from './public-listener.ts';
 import { rawExchange, TEST_TLS, testLimits, testListener } from './testing/raw-client.ts';
+import type { ConnInfo } from './types.ts';
 
 const open: PublicListener[] = [];
 after(async () => {

@@ -1,9 +1,7 @@
-import type { IncomingMessage } from 'node:http';
-import type { Http2ServerRequest } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import type { LimitsConfig } from '../config/schema.ts';
-import type { H1Request } from '../http1/request.ts';
 import { isH2Request } from './hygiene.ts';
+import type { AnyRequest } from './types.ts';
 
 // Slow-attack timers. Slow headers are Node's own headersTimeout (checked every connectionsCheckingInterval,
 // answered 408 by the clientError handler). Slow bodies and oversized bodies are watched here without
@@ -23,8 +21,6 @@ export interface BodyGuard {
   /** Stops watching (response already decided elsewhere). */
   stop(): void;
 }
-
-type AnyRequest = IncomingMessage | Http2ServerRequest | H1Request;
 
 /** The guard of a request without a body: nothing to watch. */
 export const NO_BODY: BodyGuard = Object.freeze({ violation: undefined, stop() {} });

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../core/clock.ts';
-import type { H1Request } from '../http1/request.ts';
+import type { AnyRequest } from '../listeners/types.ts';
 import { type AnyResponse, addGatewayCookie, writeError } from '../pipeline/respond.ts';
 import type { RequestCtx } from '../pipeline/types.ts';
 import type { ForwardHead, ForwardHeadSource } from './h1-forward-lines.ts';
@@ -14,7 +14,6 @@ import { errorCode, shouldRetry } from './retry.ts';
 // The gateway writes its own 502/504 only while no header was sent; later failures cut the client stream, never
 // a truncated "success".
 
-export type AnyRequest = IncomingMessage | Http2ServerRequest | H1Request;
 export type Outcome = 'ok' | 'upstream-error' | 'timeout' | 'client-aborted' | 'unhealthy';
 
 export interface ForwardResult {

@@ -1,10 +1,11 @@
 import type { Dispatcher } from 'undici';
 import type { UpstreamConfig } from '../config/schema.ts';
 import { CidrSet } from '../core/ip-prefix.ts';
+import type { AnyRequest } from '../listeners/types.ts';
 import { createOriginFetch, type FetchFromOrigin } from '../pipeline/cache/origin.ts';
 import { type AnyResponse, writeError } from '../pipeline/respond.ts';
 import type { RequestCtx } from '../pipeline/types.ts';
-import { type AnyRequest, type ForwardHooks, ForwardJob, hasRequestBody } from './forward.ts';
+import { type ForwardHooks, ForwardJob, hasRequestBody } from './forward.ts';
 import { admit, healthStatus, retryAfterS } from './health.ts';
 import { buildRequestHeaders } from './request-headers.ts';
 import { Upstream, type UpstreamStats, type UpstreamsOptions } from './upstream.ts';

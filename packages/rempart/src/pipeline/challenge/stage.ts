@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest } from 'node:http2';
+import type { ServerResponse } from 'node:http';
 import type { Clock } from '../../core/clock.ts';
 import { readCookie } from '../../core/cookie.ts';
 import { clientPrefix } from '../../core/ip-prefix.ts';
-import type { H1Request } from '../../http1/request.ts';
+import type { AnyRequest } from '../../listeners/types.ts';
 import { identityStage } from '../identity/stage.ts';
 import {
   type AnyResponse,
@@ -42,8 +41,6 @@ import { VisitorPass } from './visitor-pass.ts';
 
 export const PROOF_HEADER = 'rempart-proof';
 export const CLEARANCE_HEADER = 'rempart-clearance';
-
-type AnyRequest = IncomingMessage | Http2ServerRequest | H1Request;
 
 export interface ChallengeModule {
   readonly stage: Stage;

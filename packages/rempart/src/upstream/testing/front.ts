@@ -4,8 +4,9 @@ import { type UpstreamConfig, upstreamSchema } from '../../config/schema.ts';
 import { systemClock } from '../../core/clock.ts';
 import { newDecisionId } from '../../core/decision-id.ts';
 import { normaliseIp } from '../../core/ip-prefix.ts';
+import type { AnyRequest } from '../../listeners/types.ts';
 import type { RequestCtx } from '../../pipeline/types.ts';
-import type { AnyRequest, ForwardResult } from '../forward.ts';
+import type { ForwardResult } from '../forward.ts';
 import type { Upstreams } from '../upstreams.ts';
 
 // Test kit: a real origin and a small front server that calls forward(), both on loopback port 0.
