@@ -99,3 +99,28 @@ describe('benchmarks, quick profile', { skip }, () => {
     assert.equal(typeof versus['node-proxy'].rps.median, 'number');
   });
 });
+
+const noValgrind = spawnSync('valgrind', ['--version']).error !== undefined;
+const skipInstructions =
+  noValgrind && process.env.CI !== 'true' ? 'valgrind is not installed (Debian package "valgrind")' : false;
+
+describe('instruction counts, quick profile', { skip: skipInstructions }, () => {
+  it('npm run bench:instructions: counts the main thread over the counted requests of each path', () => {
+    const out = runJson('instructions.ts', ['--warmup', '400', '--requests', '200', '--connections', '4']);
+    const results = out.results as {
+      path: string;
+      requests: number;
+      statuses: Record<string, number>;
+      instructions_per_request: number;
+    }[];
+    assert.deepEqual(
+      results.map((r) => r.path),
+      ['clean', 'reject-429'],
+    );
+    const [clean, reject] = results;
+    assert.deepEqual(clean.statuses, { 200: 200 }, 'the clean path proxies every counted request');
+    assert.ok((reject.statuses[429] ?? 0) >= 195, `the reject path refuses: ${JSON.stringify(reject.statuses)}`);
+    // Zero would mean the counting never switched on (or a re-exec left valgrind behind).
+    for (const r of results) assert.ok(r.instructions_per_request > 1_000, `${r.path}: ${r.instructions_per_request}`);
+  });
+});

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI is TypeScript run natively by Node's type stripping (Node >= 24).
 import v8 from 'node:v8';
+import { FLAGS } from './v8-flags.js';
 
 // A flood churns the bounded state tables: every evicted entry is old-generation garbage. With V8's defaults RSS
 // reached ~330 MB after 500,000 sprayed keys (npm run bench, memory line); growing the heap by 10 % steps and
@@ -13,7 +14,6 @@ import v8 from 'node:v8';
 // finished request became garbage for a major GC (21 mark-compacts in 8 s of proxying against 5 without
 // pretenuring; 61 → 45 µs of CPU per proxied request, 16.8k → 22k req/s, same run). Request state is short-lived
 // by nature; the long-lived tables are typed arrays and LRU entries that survive on their own merit.
-const FLAGS = ['--max-semi-space-size=16', '--heap-growing-percent=10', '--no-allocation-site-pretenuring'];
 const given = (f) => process.execArgv.some((a) => a.startsWith(f.split('=')[0]));
 if (process.argv[2] === 'serve' && !FLAGS.every(given) && typeof process.execve === 'function') {
   try {
