@@ -316,6 +316,11 @@ describe('rempart serve', () => {
       const slow = call(gw.port, { path: '/drain?ms=600', timeoutMs: 30_000 });
       await until(() => (origin.inFlight.now > 0 ? true : undefined), 'the slow request to reach the origin');
       gw.child.kill('SIGTERM');
+      await gw.nextEvent('draining', 0);
+      // While it drains, the admin API still answers, and readiness is withdrawn for the balancer.
+      const ready = await adminCall(gw.adminPort, 'GET', '/readyz');
+      assert.equal(ready.status, 503);
+      assert.equal(ready.json().listeners, false);
       const r = await slow;
       assert.equal(r.status, 200);
       assert.equal(r.json().url, '/drain?ms=600');

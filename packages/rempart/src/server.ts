@@ -11,7 +11,8 @@ import { createKnownSessions, type KnownSessions } from './detect/known-sessions
 import { MODES } from './detect/mode.ts';
 import { createScoreStage } from './detect/score-stage.ts';
 import { createShapeStage } from './detect/shape-stage.ts';
-import { createPublicListener, type PublicListener } from './listeners/public-listener.ts';
+import { bindListeners, type ListenerAddress, urlOf } from './listeners/bind.ts';
+import type { PublicListener } from './listeners/public-listener.ts';
 import { type DecisionRecord, DecisionRing } from './obs/decisions.ts';
 import { createLog } from './obs/log.ts';
 import { createMetrics, type Metrics } from './obs/metrics.ts';
@@ -54,14 +55,6 @@ export interface WorkerRole {
   readonly refuses: (next: Config) => string | undefined;
 }
 
-export interface ListenerAddress {
-  readonly name: string;
-  readonly host: string;
-  readonly port: number;
-  readonly protocol: 'http' | 'https';
-  readonly url: string;
-}
-
 /** A gateway without the admin API: a worker thread other than the main one (one admin listener per process). */
 export interface WorkerGateway {
   readonly listeners: readonly ListenerAddress[];
@@ -96,11 +89,6 @@ export interface Peers {
 const RESTART_SECTIONS = ['listeners', 'workers', 'state'] as const;
 
 const QUIET: DetectSnapshot = Object.freeze({ mode: 'normal', pressure: 0, pinned: false, since: 0 });
-
-function urlOf(protocol: 'http' | 'https', host: string, port: number): string {
-  const h = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
-  return `${protocol}://${h}:${port}`;
-}
 
 function restartNeeded(from: Config, to: Config): string[] {
   const out: string[] = [];
@@ -273,44 +261,25 @@ async function buildGateway(o: GatewayOptions): Promise<WorkerGateway & { admin?
   const listenerLog = (event: string, fields: object) => log.logger.warn({ event, ...fields }, event);
   // Read per connection (PROXY protocol trust), so a reload of trusted_proxies reaches running listeners.
   let trustedProxies = new CidrSet(config.trusted_proxies);
-  const publics: PublicListener[] = config.listeners.map((l) =>
-    createPublicListener(l, config.limits, {
-      get trustedProxies() {
-        return trustedProxies;
-      },
-      onRequest,
-      log: listenerLog,
-      reusePort: worker !== undefined && worker.count > 1,
-    }),
-  );
-  let bound = false;
-  const addresses: ListenerAddress[] = [];
-  try {
-    for (let i = 0; i < publics.length; i++) {
-      const cfg = config.listeners[i];
-      const a = await publics[i].listen().catch((err: Error) => {
-        throw new RempartError(
-          'REMPART_LISTEN_FAILED',
-          `listener "${cfg.name}" cannot bind ${cfg.host}:${cfg.port}: ${err.message}`,
-          { cause: err },
-        );
-      });
-      addresses.push({
-        name: cfg.name,
-        host: cfg.host,
-        port: a.port,
-        protocol: cfg.protocol,
-        url: urlOf(cfg.protocol, cfg.host, a.port),
-      });
-    }
-    bound = true;
-  } catch (e) {
+  /** A start that fails half-way releases what it made (an admin port or listener that cannot bind). */
+  const abandon = async (publics: readonly PublicListener[]) => {
     await Promise.all(publics.map((l) => l.close(0)));
     await parts.upstreams.close();
     stopDetector?.();
     if (o.store === undefined) await store.close();
+  };
+  let closing = false;
+  const { publics, addresses } = await bindListeners(config, {
+    get trustedProxies() {
+      return trustedProxies;
+    },
+    onRequest,
+    log: listenerLog,
+    reusePort: worker !== undefined && worker.count > 1,
+  }).catch(async (e: unknown) => {
+    await abandon([]);
     throw e;
-  }
+  });
 
   metrics.bindSources({
     admission: () => admission.states(),
@@ -345,7 +314,8 @@ async function buildGateway(o: GatewayOptions): Promise<WorkerGateway & { admin?
           findDecision: (id) => peers?.decision(id) ?? Promise.resolve(undefined),
           admission: () => admission.states(),
           upstreamHealth: () => Object.fromEntries(parts.upstreams.stats().map((u) => [u.name, u.healthy])),
-          listenersUp: () => bound,
+          // Not ready once draining: a balancer polling /readyz stops sending new clients here.
+          listenersUp: () => !closing,
           metrics: async () => {
             if (peers === undefined) return metrics.expose();
             return aggregateMetrics([await metrics.registry.getMetricsAsJSON(), ...(await peers.metrics())]);
@@ -368,10 +338,7 @@ async function buildGateway(o: GatewayOptions): Promise<WorkerGateway & { admin?
   try {
     adminAddr = await admin?.listen();
   } catch (e) {
-    await Promise.all(publics.map((l) => l.close(0)));
-    await parts.upstreams.close();
-    stopDetector?.();
-    if (o.store === undefined) await store.close();
+    await abandon(publics);
     throw e;
   }
   const adminAddress =
@@ -452,6 +419,7 @@ async function buildGateway(o: GatewayOptions): Promise<WorkerGateway & { admin?
         );
     },
     async close(graceMs) {
+      closing = true;
       stopDetector?.();
       await Promise.all([...publics.map((l) => l.close(graceMs)), peers?.close(graceMs)]);
       await admin?.close();

@@ -1,8 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/schema.ts';
+import type { ListenerAddress } from '../listeners/bind.ts';
 import type { DecisionRecord } from '../obs/decisions.ts';
 import type { Mode } from '../pipeline/types.ts';
-import type { ListenerAddress, Peers } from '../server.ts';
+import type { Peers } from '../server.ts';
 import type { FromWorker, ToWorker, WorkerMetrics } from './messages.ts';
 import type { WorkerInit } from './worker-thread.ts';
 
