@@ -22,7 +22,7 @@ export interface AdminSources {
   admission(): readonly AdmissionState[];
   /** Upstream name → healthy now. */
   upstreamHealth(): Readonly<Record<string, boolean>>;
-  /** True once every public listener is bound. */
+  /** True while every public listener is bound and taking new clients (false once the gateway drains). */
   listenersUp(): boolean;
   /** Prometheus text exposition and its content type. */
   metrics(): Promise<string>;
