@@ -106,12 +106,22 @@ const skipInstructions =
 
 describe('instruction counts, quick profile', { skip: skipInstructions }, () => {
   it('npm run bench:instructions: counts the main thread over the counted requests of each path', () => {
-    const out = runJson('instructions.ts', ['--warmup', '400', '--requests', '200', '--connections', '4']);
+    const out = runJson('instructions.ts', [
+      '--warmup',
+      '400',
+      '--requests',
+      '100',
+      '--rounds',
+      '2',
+      '--connections',
+      '4',
+    ]);
     const results = out.results as {
       path: string;
       requests: number;
       statuses: Record<string, number>;
       instructions_per_request: number;
+      rounds_per_request: number[];
     }[];
     assert.deepEqual(
       results.map((r) => r.path),
@@ -120,7 +130,10 @@ describe('instruction counts, quick profile', { skip: skipInstructions }, () => 
     const [clean, reject] = results;
     assert.deepEqual(clean.statuses, { 200: 200 }, 'the clean path proxies every counted request');
     assert.ok((reject.statuses[429] ?? 0) >= 195, `the reject path refuses: ${JSON.stringify(reject.statuses)}`);
-    // Zero would mean the counting never switched on (or a re-exec left valgrind behind).
-    for (const r of results) assert.ok(r.instructions_per_request > 1_000, `${r.path}: ${r.instructions_per_request}`);
+    for (const r of results) {
+      assert.equal(r.rounds_per_request.length, 2);
+      // Zero would mean the counting never switched on (or a re-exec left valgrind behind).
+      for (const n of r.rounds_per_request) assert.ok(n > 1_000, `${r.path}: ${r.rounds_per_request}`);
+    }
   });
 });

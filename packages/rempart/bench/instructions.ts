@@ -1,14 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FLAGS } from '../bin/v8-flags.js';
 import { benchArgs, opt } from './args.ts';
+import { median } from './in-turns.ts';
 import { runKeepAlive } from './keepalive-client.ts';
 import { type Proc, startProc } from './procs.ts';
 import { rempartConfig } from './rempart-proc.ts';
 
-// `npm run bench:instructions [-- --json] [--requests N] [--warmup N] [--connections N] [--keep]`
+// `npm run bench:instructions [-- --json] [--requests N] [--rounds N] [--warmup N] [--connections N] [--keep]`
 // Instructions per request on the gateway's main thread, counted by valgrind's callgrind: unlike req/s or CPU
 // time, the count repeats within a few percent on a shared machine whatever else it is doing, so it can tell a
 // 3 % change from the noise. The gateway (one worker) runs under callgrind with instrumentation off; after a
@@ -16,9 +17,11 @@ import { rempartConfig } from './rempart-proc.ts';
 // inside the socket read callback (node::LibuvStreamWrap::OnUvRead, where each request is parsed, decided,
 // forwarded and answered). Timers, the detector's tick and the start-up are left out, as are the kernel's
 // share and other threads. Two paths: clean (proxied to the bench origin) and 429 (one client over its limit).
+// Each path is counted in `rounds` rounds in the same process and reported as their median with the range: a
+// young-generation GC falls inside one round and not another, which moves a 5,000-request round by a few %.
 // `--keep` leaves the callgrind dumps for callgrind_annotate (the folder is printed).
 
-const { json, connections } = benchArgs({ seconds: 0, rounds: 0 });
+const { json, connections, rounds } = benchArgs({ seconds: 0, rounds: 3 });
 const requests = opt('--requests', 5_000);
 const warmup = opt('--warmup', 25_000);
 const keep = process.argv.includes('--keep');
@@ -37,10 +40,13 @@ export function callgrindTotal(text: string): number {
 
 interface PathResult {
   path: string;
+  /** Requests counted in each round. */
   requests: number;
+  /** Answers per status over all the counted rounds. */
   statuses: Record<string, number>;
-  instructions: number;
+  /** Median over the rounds. */
   instructions_per_request: number;
+  rounds_per_request: number[];
 }
 
 async function measure(path: string, config: string, dir: string): Promise<PathResult> {
@@ -74,20 +80,24 @@ async function measure(path: string, config: string, dir: string): Promise<PathR
       const r = spawnSync('callgrind_control', [arg, String(pid)], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`callgrind_control ${arg} failed: ${r.stderr || r.stdout}`);
     };
-    control('--instr=on');
-    const run = await runKeepAlive(port, request, requests, connections);
-    control('--instr=off');
-    control('--dump');
-    // With --separate-threads, each thread has its own file; thread 1 is the main thread (the event loop).
-    const dumps = readdirSync(dir).filter((f) => f.startsWith(`cg-${path}.${pid}.`) && f.endsWith('-01'));
-    if (dumps.length === 0) throw new Error(`no callgrind dump of thread 1 in ${dir}`);
-    const instructions = dumps.reduce((a, f) => a + callgrindTotal(readFileSync(join(dir, f), 'utf8')), 0);
+    const statuses: Record<string, number> = {};
+    const perRequest: number[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      control('--instr=on');
+      const run = await runKeepAlive(port, request, requests, connections);
+      control('--instr=off');
+      control('--dump');
+      for (const [k, v] of run.statuses) statuses[k] = (statuses[k] ?? 0) + v;
+      // Dump n of thread t is <out>.<pid>.<n>-<t>; thread 1 is the main thread (the event loop).
+      const file = join(dir, `cg-${path}.${pid}.${round}-01`);
+      perRequest.push(Math.round(callgrindTotal(readFileSync(file, 'utf8')) / requests));
+    }
     return {
       path,
       requests,
-      statuses: Object.fromEntries([...run.statuses].map(([k, v]) => [String(k), v])),
-      instructions,
-      instructions_per_request: Math.round(instructions / requests),
+      statuses,
+      instructions_per_request: median(perRequest),
+      rounds_per_request: perRequest,
     };
   } finally {
     await gw.stop();
@@ -113,15 +123,16 @@ async function main() {
       ['clean', ''],
       ['reject-429', perIp],
     ] as const) {
-      if (!json) process.stderr.write(`${path}: ${warmup} warm-up requests, then ${requests} counted (valgrind)\n`);
+      if (!json)
+        process.stderr.write(`${path}: ${warmup} warm-up requests, then ${rounds} rounds of ${requests} counted\n`);
       results.push(await measure(path, rempartConfig(dir, originPort, extra, 1), dir));
     }
-    if (json) process.stdout.write(`${JSON.stringify({ requests, warmup, connections, results })}\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ requests, rounds, warmup, connections, results })}\n`);
     else {
-      process.stdout.write('\npath         instructions/request  statuses\n');
+      process.stdout.write('\npath         instructions/request (median)  rounds                 statuses\n');
       for (const r of results)
         process.stdout.write(
-          `${r.path.padEnd(12)} ${String(r.instructions_per_request).padStart(20)}  ${JSON.stringify(r.statuses)}\n`,
+          `${r.path.padEnd(12)} ${String(r.instructions_per_request).padStart(29)}  ${r.rounds_per_request.join(' ').padEnd(22)} ${JSON.stringify(r.statuses)}\n`,
         );
     }
   } finally {
