@@ -129,7 +129,9 @@ describe('instruction counts, quick profile', { skip: skipInstructions }, () => 
     );
     const [clean, reject] = results;
     assert.deepEqual(clean.statuses, { 200: 200 }, 'the clean path proxies every counted request');
-    assert.ok((reject.statuses[429] ?? 0) >= 195, `the reject path refuses: ${JSON.stringify(reject.statuses)}`);
+    // One request per second passes the limit (rate 1, burst 0): under valgrind the rounds last seconds.
+    const refused = reject.statuses[429] ?? 0;
+    assert.ok(refused > 100 && refused + (reject.statuses[200] ?? 0) === 200, JSON.stringify(reject.statuses));
     for (const r of results) {
       assert.equal(r.rounds_per_request.length, 2);
       // Zero would mean the counting never switched on (or a re-exec left valgrind behind).
