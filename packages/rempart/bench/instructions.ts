@@ -11,8 +11,8 @@ import { rempartConfig } from './rempart-proc.ts';
 
 // `npm run bench:instructions [-- --json] [--requests N] [--rounds N] [--warmup N] [--connections N] [--keep]`
 // Instructions per request on the gateway's main thread, counted by valgrind's callgrind: unlike req/s or CPU
-// time, the count repeats within a few percent on a shared machine whatever else it is doing, so it can tell a
-// 3 % change from the noise. The gateway (one worker) runs under callgrind with instrumentation off; after a
+// time, which move by 10 % and more on a shared machine, the count repeats within a few percent whatever else
+// the machine is doing. The gateway (one worker) runs under callgrind with instrumentation off; after a
 // warm-up (so V8 has optimised the request path) counting is switched on for `requests` requests, and only
 // inside the socket read callback (node::LibuvStreamWrap::OnUvRead, where each request is parsed, decided,
 // forwarded and answered). Timers, the detector's tick and the start-up are left out, as are the kernel's
@@ -32,7 +32,7 @@ function have(cmd: string): boolean {
 }
 
 /** Total of a callgrind dump: its `totals:` line, at the end (the `summary:` line in the header may say 0). */
-export function callgrindTotal(text: string): number {
+function callgrindTotal(text: string): number {
   const m = /^totals:\s+(\d+)/m.exec(text);
   if (m === null) throw new Error('no totals in the callgrind dump');
   return Number(m[1]);

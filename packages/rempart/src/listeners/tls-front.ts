@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type http from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import http2, { type Http2ServerRequest, type Http2Session } from 'node:http2';
 import net, { type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -149,7 +148,7 @@ export function createTlsFront(
 function applyHttpLimits(server: http2.Http2SecureServer, limits: LimitsConfig): void {
   const t = httpTimeouts(limits);
   // The HTTP/1.1 side of the secure server reads node:http's fields.
-  const s = server as unknown as http.Server;
+  const s = server as unknown as HttpServer;
   s.headersTimeout = t.headersTimeout;
   s.requestTimeout = t.requestTimeout;
   s.keepAliveTimeout = t.keepAliveTimeout;
