@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { FLAGS } from '../bin/v8-flags.js';
+import { FLAGS, flagsFor, threadsOf } from '../bin/v8-flags.js';
 import { adminCall, call, limitedYaml, type Origin, startOrigin, until } from './testing/gateway-kit.ts';
 
 // The `rempart` CLI as a process, as an operator or a script runs it: check-config, schema, usage errors, and
@@ -262,7 +262,8 @@ describe('rempart serve', () => {
       const procFile = `/proc/${gw.child.pid}/cmdline`;
       if (!existsSync(procFile)) return; // not Linux: nothing to read the command line from
       const argv = readFileSync(procFile, 'utf8').split('\0');
-      assert.ok(FLAGS.some((f) => f.startsWith('--max-semi-space-size=')));
+      // One serving thread: the whole young-generation budget.
+      assert.ok(argv.includes('--max-semi-space-size=16'), argv.join(' '));
       for (const f of FLAGS) assert.ok(argv.includes(f), `${f} missing from ${argv.join(' ')}`);
       assert.ok(argv.includes('serve'));
     });
@@ -392,6 +393,27 @@ describe('rempart serve', () => {
     });
   });
 
+  describe('V8 flags for the serving threads', () => {
+    it('split the young-generation budget over the threads the file asks for, down to a floor', () => {
+      const semi = (threads: number) => flagsFor(threads).find((f) => f.startsWith('--max-semi-space-size='));
+      assert.equal(semi(1), '--max-semi-space-size=16');
+      assert.equal(semi(2), '--max-semi-space-size=8');
+      assert.equal(semi(3), '--max-semi-space-size=5');
+      assert.equal(semi(64), '--max-semi-space-size=4');
+      const at = (name: string, text: string) => {
+        const f = join(dir, name);
+        writeFileSync(f, text);
+        return threadsOf(f);
+      };
+      assert.equal(at('w3.yaml', 'workers: 3\n'), 3);
+      assert.equal(at('wauto.yaml', 'listeners: []\nworkers: auto\n'), Math.max(1, availableParallelism()));
+      assert.equal(at('wnone.yaml', 'listeners: []\n'), 1);
+      assert.equal(at('wbad.yaml', 'workers: [\n'), 1, 'a file serve will refuse counts as one thread');
+      assert.equal(at('wzero.yaml', 'workers: 0\n'), 1);
+      assert.equal(threadsOf(join(dir, 'missing.yaml')), 1);
+    });
+  });
+
   describe('workers: 2', () => {
     it('one ready line; both threads serve a file reload; SIGTERM ends them all (exit 0)', async () => {
       const file = join(dir, 'workers.yaml');
@@ -400,6 +422,10 @@ describe('rempart serve', () => {
       running.push(gw);
       assert.equal(gw.events('ready').length, 1);
       assert.equal(gw.events('started').length, 2, 'one started line per worker');
+      // Two serving threads share the young-generation budget: half each.
+      const procFile = `/proc/${gw.child.pid}/cmdline`;
+      if (existsSync(procFile))
+        assert.ok(readFileSync(procFile, 'utf8').split('\0').includes('--max-semi-space-size=8'));
       // New connections from one address land on either thread; the burst is counted once across them.
       assert.deepEqual(await statuses(gw.port, '127.0.31.1', 4), [200, 200, 429, 429]);
       writeFileSync(file, `${yaml(3)}\nworkers: 2\n`);
