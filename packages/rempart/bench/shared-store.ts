@@ -2,6 +2,7 @@ import { createMemoryStore } from '../src/state/memory-store.ts';
 import { newSharedStoreHandle } from '../src/state/shared/handle.ts';
 import { createSharedStore } from '../src/state/shared/shared-store.ts';
 import type { Store } from '../src/state/store.ts';
+import { opt } from './args.ts';
 
 // `node packages/rempart/bench/shared-store.ts [--calls N] [--keys N] [--entries N] [--rounds N] [--json]`
 // Nanoseconds per call, in one thread, of the memory store (lru-cache) against the shared store
@@ -10,16 +11,11 @@ import type { Store } from '../src/state/store.ts';
 // that are not banned (with bans elsewhere in the table) and for one that is. The stores alternate for several
 // rounds and each figure is the median. Not part of `npm test`.
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 const calls = opt('--calls', 2_000_000);
 const keyCount = opt('--keys', 1_000_000);
 const entries = opt('--entries', 200_000);
 const rounds = opt('--rounds', 5);
-const json = args.includes('--json');
+const json = process.argv.includes('--json');
 
 const T0 = 1_700_000_000_000;
 const P = { emissionMs: 10, burst: 20 };

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { type Dispatcher, Pool } from 'undici';
 import { H1Pool } from '../src/upstream/h1-pool.ts';
+import { opt } from './args.ts';
 import { startProc } from './procs.ts';
 
 // `node packages/rempart/bench/upstream-client.ts [--requests N] [--concurrency N] [--rate N] [--rounds N] [--json]`
@@ -12,16 +13,11 @@ import { startProc } from './procs.ts';
 // because a loopback write costs more when it must wake an idle origin). The two alternate for several rounds
 // and each figure is the median of its rounds. Not part of `npm test`.
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 const requests = opt('--requests', 100_000);
 const concurrency = opt('--concurrency', 64);
 const rounds = opt('--rounds', 3);
 const rate = opt('--rate', 0);
-const json = args.includes('--json');
+const json = process.argv.includes('--json');
 
 /** What buildRequestHeaders sends for a plain browser GET. */
 const headers = [
